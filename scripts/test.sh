@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command: set up, then run every suite. Under CI=true nothing may be skipped
+# for want of a server: the suites start the sandbox stores themselves and fail if they cannot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+status=0
+# 1. Each tap alone: built as a wheel, installed in a clean virtualenv, its own tests run there.
+for tap in taps/tap-*/; do
+  scripts/check-tap-alone.sh "${tap%/}" || status=1
+done
+# 2. The sandbox stores' own tests.
+.venv/bin/python -m pytest sandbox/tests -q -p no:cacheprovider || status=1
+# 3. Cross-package contract and end-to-end tests (Meltano, loader, dbt).
+.venv/bin/python -m pytest tests -q -p no:cacheprovider || status=1
+exit "$status"

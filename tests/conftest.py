@@ -1,0 +1,77 @@
+"""Fixtures shared by the cross-package tests: a sandbox store and a Meltano runner.
+
+These tests talk to real processes: the sandbox store over loopback HTTP, Meltano and
+its plugins as subprocesses, DuckDB through its file. Nothing is stubbed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Sizes: CI keeps the suite inside its time budget; locally the stores are larger.
+STORE_ITEMS = int(os.environ.get("E2E_ITEMS", "300" if IN_CI else "1000"))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally when a part is missing, but fail under CI where everything must run."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def tap_dirs() -> list[Path]:
+    """Every tap package in the repository."""
+    return sorted(p for p in (ROOT / "taps").glob("tap-*") if (p / "pyproject.toml").exists())
+
+
+def meltano_bin() -> Path:
+    path = VENV_BIN / "meltano"
+    require(path.exists(), "meltano is not installed: run scripts/setup.sh")
+    return path
+
+
+@pytest.fixture
+def meltano_env(tmp_path: Path) -> dict[str, str]:
+    """An environment for Meltano with its own state database and warehouse file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))}
+    env.update(
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_DATABASE_URI=f"sqlite:///{tmp_path / 'meltano.db'}",
+        WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    return env
+
+
+def run_meltano(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run a Meltano command in the project root; fail the test with its log tail on error."""
+    proc = subprocess.run(
+        [str(meltano_bin()), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        pytest.fail(f"meltano {' '.join(args)} exited {proc.returncode}:\n{tail}")
+    return proc
+
+
+def which(executable: str) -> str | None:
+    return shutil.which(executable, path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
