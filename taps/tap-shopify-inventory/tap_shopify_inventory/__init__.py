@@ -1,0 +1,1 @@
+"""Singer tap for Shopify inventory, built with the Meltano Singer SDK."""
