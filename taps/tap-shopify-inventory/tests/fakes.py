@@ -7,6 +7,7 @@ It is deliberately small: the full behaviour is the sandbox's job (integration t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import re
@@ -29,6 +30,10 @@ QUANTITIES = (
     "quality_control",
     "safety_stock",
 )
+
+
+def _day(base: dt.datetime, days: int) -> str:
+    return (base + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def config(**overrides: t.Any) -> dict:  # noqa: ANN401
@@ -80,7 +85,7 @@ class FakeShopify:
                 "sku": f"SKU-{i}" if i % 3 else None,
                 "tracked": i % 4 != 0,
                 "createdAt": "2025-12-01T00:00:00Z",
-                "updatedAt": f"2026-02-{i + 1:02d}T08:00:00Z",
+                "updatedAt": _day(dt.datetime(2026, 2, 1, 8), i),
                 "unitCost": {"amount": f"{i}.50", "currencyCode": "USD"} if i % 2 else None,
                 "variant": {
                     "id": f"gid://shopify/ProductVariant/{200 + i}",
@@ -98,7 +103,7 @@ class FakeShopify:
                 rows.append(
                     {
                         "id": f"gid://shopify/InventoryLevel/{loc_index}?inventory_item_id={100 + item_index}",
-                        "updatedAt": f"2026-03-{item_index:02d}T0{loc_index}:00:00Z",
+                        "updatedAt": _day(dt.datetime(2026, 3, 1, loc_index), item_index - 1),
                         "item": {"id": item["id"], "sku": item["sku"]},
                         "quantities": [{"name": n, "quantity": q} for n, q in qty.items()],
                     },
