@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing as t
 
 from singer_sdk import Tap
@@ -141,8 +142,11 @@ class TapShopifyInventory(Tap):
                     errors.append(
                         f"start_date {start_date} is in the future: nothing would be read",
                     )
-            if errors and raise_errors:
-                raise ConfigValidationError("Config validation failed", errors=errors)
+        api_url = self.config.get("api_url")
+        if api_url and not re.match(r"^https?://[^/]+", api_url):
+            errors.append(f"api_url {api_url!r} must start with http:// or https:// and a host")
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
 
     def load_streams(self) -> list[Stream]:
