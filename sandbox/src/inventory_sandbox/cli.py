@@ -19,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--platform", choices=["shopify"], default="shopify")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    serve.add_argument("--stores", default="demo-store", help="comma-separated shop names (also repeatable)",
-                       action="append")
+    serve.add_argument("--stores", action="append", metavar="NAMES",
+                       help="comma-separated shop names, repeatable (default: demo-store)")
     serve.add_argument("--locations", type=int, default=4)
     serve.add_argument("--items", type=int, default=500)
     serve.add_argument("--seed", type=int, default=7)
@@ -33,10 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stores(values: list[str]) -> list[str]:
-    # argparse "append" keeps the default as the first element; drop it when the user gave --stores.
-    given = values[1:] if len(values) > 1 else values
-    names = [name.strip() for value in given for name in value.split(",") if name.strip()]
+def _stores(values: list[str] | None) -> list[str]:
+    names = [name.strip() for value in values or ["demo-store"] for name in value.split(",") if name.strip()]
     return list(dict.fromkeys(names))
 
 
