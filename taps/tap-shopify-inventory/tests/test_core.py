@@ -35,5 +35,6 @@ class TestTapShopifyInventory(_StandardTests):  # type: ignore[misc,valid-type]
     """Standard tap tests (discovery, sync, schema conformance, attribute checks)."""
 
     @pytest.fixture(scope="class", autouse=True)
-    def _point_at_sandbox(self, sandbox: Sandbox) -> None:
+    @classmethod
+    def _point_at_sandbox(cls, sandbox: Sandbox) -> None:
         SANDBOX_CONFIG.update(sandbox.config())
