@@ -14,7 +14,8 @@ echo "== $name: build, install alone, test"
   || { tail -30 "$work/build.log"; exit 1; }
 wheel="$(ls "$work"/dist/*.whl)"
 "$root/.venv/bin/uv" venv --quiet --python "$root/.venv/bin/python" "$work/venv"
-"$root/.venv/bin/uv" pip install --quiet --python "$work/venv/bin/python" "${wheel}[test]"
+"$root/.venv/bin/uv" pip install --quiet --python "$work/venv/bin/python" "$wheel" \
+  --group "$tap_dir/pyproject.toml:test"
 
 "$work/venv/bin/$name" --about --format=json >"$work/about.json"
 "$work/venv/bin/python" - "$work/about.json" <<'PY'
