@@ -143,9 +143,8 @@ class CostGovernor:
 
     Page size per query shape starts at 250. When a query's reported requested cost is
     above `min(1000, maximumAvailable)` (the most one query may request and still be
-    served), the page shrinks in proportion to the reported cost and the query is retried;
-    after a successful smaller page it may grow again up to just below the smallest size
-    seen to be too expensive. No cost formula is assumed, only that cost grows with size.
+    served), the page shrinks from the reported costs and the query is retried (see
+    `resize`). No cost formula is assumed, only that cost grows with the page size.
     """
 
     def __init__(
@@ -163,8 +162,7 @@ class CostGovernor:
         self._bucket: _Bucket | None = None
         self._costs: dict[tuple[str, int], float] = {}
         self._page: dict[str, int] = {}
-        self._fits: dict[str, int] = {}
-        self._too_big: dict[str, int] = {}
+        self._seen: dict[str, dict[int, float]] = {}
         self.waited_seconds = 0.0
 
     # -- bucket
@@ -263,37 +261,48 @@ class CostGovernor:
         requested: float,
         cap: float | None = None,
     ) -> bool:
-        """Adjust the page size after an answer that requested `requested` at `first`.
+        """Choose the next page size after an answer that requested `requested` at `first`.
+
+        Sizes seen to fit (cost <= cap) and to be too expensive bracket the best size.
+        With only too-expensive sizes seen, the next guess is proportional to the reported
+        cost, less 2% for the fixed part of a query's cost. With both, it is interpolated
+        between the largest size that fits and the smallest that does not (exact when
+        cost grows linearly with the page). Each guess narrows the bracket, so the size
+        settles on the largest page under the cap after a few refused (uncharged) tries.
 
         Returns:
-            True when the page shrank because the request was over the cap (retry it).
+            True when the page was too expensive and should be retried smaller.
         """
-        cap = min(cap or self.cap, self.cap)
         if requested <= 0:
             return False
-        if requested <= cap:
-            self._fits[shape] = max(self._fits.get(shape, 0), first)
-            ceiling = self._too_big.get(shape, MAX_PAGE_SIZE + 1) - 1
-            grown = min(int(first * cap / requested), ceiling, MAX_PAGE_SIZE)
-            if grown > first and first == self.page_size(shape):
-                self._page[shape] = grown
+        cap = min(cap or self.cap, self.cap)
+        seen = self._seen.setdefault(shape, {})
+        seen[first] = requested
+        over = {n: c for n, c in seen.items() if c > cap}
+        if not over:
             return False
-        self._too_big[shape] = min(self._too_big.get(shape, first), first)
-        smaller = min(int(first * cap / requested), first - 1)
-        fits = self._fits.get(shape, 0)
-        if fits < self._too_big[shape]:
-            smaller = max(smaller, fits)
-        if smaller < 1:
+        hi = min(over)
+        fits = {n: c for n, c in seen.items() if c <= cap and n < hi}
+        if fits:
+            lo = max(fits)
+            step = (over[hi] - fits[lo]) / (hi - lo)
+            size = lo + int((cap - fits[lo]) / step) if step > 0 else lo
+            size = max(lo, min(size, hi - 1))
+        else:
+            size = max(1, min(int(hi * cap / over[hi] * 0.98), hi - 1))
+        too_costly = requested > cap
+        if too_costly and (first <= 1 or size >= first):
             return False
-        self._logger.info(
-            "Query cost %.0f exceeds the cap %.0f at page size %d: retrying with %d",
-            requested,
-            cap,
-            first,
-            smaller,
-        )
-        self._page[shape] = smaller
-        return True
+        if size != self.page_size(shape):
+            self._logger.info(
+                "Query cost %.0f at page size %d (cap %.0f): next page size %d",
+                requested,
+                first,
+                cap,
+                size,
+            )
+            self._page[shape] = size
+        return too_costly
 
 
 # --------------------------------------------------------------------------- errors
