@@ -40,6 +40,7 @@ from .schema import get_schema
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
 SHUFFLE_BLOCK = 1000
+_BUILTIN_SCALARS = frozenset({"Int", "Float", "String", "Boolean", "ID"})
 ACTIVE = ("CREATED", "RUNNING", "CANCELING")
 _ids = itertools.count(5_000_000_001)
 
@@ -178,7 +179,12 @@ def check_bulk_query(query: str):
 
 
 class _Runner:
-    """Stream one bulk query's results into a JSONL file."""
+    """Stream one bulk query's results into a JSONL file.
+
+    Field plans (collected fields + coerced arguments) are computed once per (type, selection) and reused
+    for every row. The store lock is taken per produced line, never for a whole connection, so regular
+    queries (like pollers asking for the operation's status) keep being answered while a big export runs.
+    """
 
     def __init__(self, document, store: StoreData, write: Callable[[dict, bool], None],
                  cancelled: threading.Event):
@@ -189,77 +195,109 @@ class _Runner:
         self.info = SimpleNamespace(context=self.ctx)
         self.write = write  # (object, is_root)
         self.cancelled = cancelled
+        self._plans: dict = {}
+
+    def plan(self, obj_type, sets) -> list[tuple]:
+        """[(response key, field name, args, kind, detail)] for a concrete type and its selection sets."""
+        cache_key = (obj_type.name, tuple(id(x) for x in sets))
+        plan = self._plans.get(cache_key)
+        if plan is None:
+            plan = []
+            for key, (name, fnodes) in self.walker.collect(obj_type, sets).items():
+                if name == "__typename":
+                    plan.append((key, name, None, "typename", obj_type.name))
+                    continue
+                field = obj_type.fields[name]
+                args = get_argument_values(field, fnodes[0], {})
+                named = get_named_type(field.type)
+                if _is_connection(named):
+                    node_type = get_named_type(named.fields["nodes"].type)
+                    plan.append((key, name, args, "connection",
+                                 (node_type, self.walker.node_selections(named, fnodes))))
+                else:
+                    sub_sets = [f.selection_set for f in fnodes if f.selection_set]
+                    plan.append((key, name, args, "value", (field.type, sub_sets,
+                                                            self._completer(field.type, sub_sets))))
+            self._plans[cache_key] = plan
+        return plan
+
+    def _completer(self, gql_type, sets) -> Callable:
+        """A function ``(value, pending) -> JSON value`` specialised for one field's type."""
+        if is_non_null_type(gql_type):
+            gql_type = gql_type.of_type
+        if is_list_type(gql_type):
+            inner = self._completer(gql_type.of_type, sets)
+            return lambda v, pending: None if v is None else [inner(x, pending) for x in v]
+        if is_enum_type(gql_type) or gql_type.name in _BUILTIN_SCALARS:
+            return lambda v, pending: v  # resolvers already produce JSON-ready values
+        if is_leaf_type(gql_type):
+            return lambda v, pending: v if v is None or isinstance(v, str) else str(v)
+        if is_abstract_type(gql_type):
+            return lambda v, pending: None if v is None else self.complete_object(
+                self.walker.concrete(gql_type, v), v, sets, pending)
+        plan: list = []  # filled on first use (plans of recursive types are built lazily)
+
+        def complete(v, pending):
+            if v is None:
+                return None
+            if not plan:
+                plan.append(self.plan(gql_type, sets))
+            return self._fill(plan[0], v, pending)
+        return complete
+
+    def _drain(self, connection, node_type, sets, parent_id) -> None:
+        iterator = iter(connection)
+        while not self.cancelled.is_set():
+            with self.store.lock:
+                view = next(iterator, None)
+            if view is None:
+                return
+            self.emit(node_type, view, sets, parent_id)
 
     def run(self) -> None:
         query_type = self.schema.query_type
         root = Root(self.ctx)
-        for key, (name, fnodes) in self.walker.collect(query_type, [self.walker.operation.selection_set]).items():
-            if name.startswith("__"):
+        for key, name, args, kind, detail in self.plan(query_type, [self.walker.operation.selection_set]):
+            if kind == "typename" or name.startswith("__"):
                 continue
-            field = query_type.fields[name]
-            args = get_argument_values(field, fnodes[0], {})
-            named = get_named_type(field.type)
             with self.store.lock:
                 value = getattr(root, name)(self.info, **args)
-            if _is_connection(named):
-                node_type = get_named_type(named.fields["nodes"].type)
-                sets = self.walker.node_selections(named, fnodes)
-                iterator = iter(value)
-                while not self.cancelled.is_set():
-                    with self.store.lock:
-                        view = next(iterator, None)
-                        if view is None:
-                            break
-                        self.emit(node_type, view, sets, None)
-            elif value is not None and not is_leaf_type(named):
-                with self.store.lock:
-                    self.emit(named, value, [f.selection_set for f in fnodes if f.selection_set], None)
+            if kind == "connection":
+                self._drain(value, detail[0], detail[1], None)
+            elif value is not None and not is_leaf_type(get_named_type(detail[0])):
+                self.emit(get_named_type(detail[0]), value, detail[1], None)
 
     def emit(self, node_type, view, sets, parent_id) -> None:
         """Write one node line, then the lines of its nested connections."""
         pending: list = []
-        obj = self.complete_object(self.walker.concrete(node_type, view), view, sets, pending)
+        with self.store.lock:
+            obj = self.complete_object(self.walker.concrete(node_type, view), view, sets, pending)
+            my_id = view.id if pending else None
         if parent_id is not None:
             obj["__parentId"] = parent_id
         self.write(obj, parent_id is None)
-        if pending:
-            my_id = view.id
-            for child_type, conn, child_sets in pending:
-                for child in conn:
-                    self.emit(child_type, child, child_sets, my_id)
+        for child_type, connection, child_sets in pending:
+            self._drain(connection, child_type, child_sets, my_id)
 
     def complete_object(self, obj_type, view, sets, pending) -> dict:
-        out = {}
-        for key, (name, fnodes) in self.walker.collect(obj_type, sets).items():
-            if name == "__typename":
-                out[key] = obj_type.name
-                continue
-            field = obj_type.fields[name]
-            attr = getattr(view, name) if not isinstance(view, dict) else view.get(name)
-            if callable(attr):
-                attr = attr(self.info, **get_argument_values(field, fnodes[0], {}))
-            named = get_named_type(field.type)
-            if isinstance(attr, StreamConnection):
-                node_type = get_named_type(named.fields["nodes"].type)
-                pending.append((node_type, attr, self.walker.node_selections(named, fnodes)))
-                continue
-            sub_sets = [f.selection_set for f in fnodes if f.selection_set]
-            out[key] = self.complete(field.type, attr, sub_sets, pending)
-        return out
+        return self._fill(self.plan(obj_type, sets), view, pending)
 
-    def complete(self, gql_type, value, sets, pending):
-        if value is None:
-            return None
-        if is_non_null_type(gql_type):
-            gql_type = gql_type.of_type
-        if is_list_type(gql_type):
-            return [self.complete(gql_type.of_type, v, sets, pending) for v in value]
-        if is_enum_type(gql_type):
-            return value
-        if is_leaf_type(gql_type):
-            coerce = getattr(gql_type, "coerce_output_value", None) or gql_type.serialize
-            return coerce(value)
-        return self.complete_object(self.walker.concrete(gql_type, value), value, sets, pending)
+    def _fill(self, plan, view, pending) -> dict:
+        out = {}
+        info = self.info
+        is_dict = type(view) is dict
+        for key, name, args, kind, detail in plan:
+            if kind == "typename":
+                out[key] = detail
+                continue
+            attr = view.get(name) if is_dict else getattr(view, name)
+            if callable(attr):
+                attr = attr(info, **args)
+            if kind == "connection":
+                pending.append((detail[0], attr, detail[1]))
+            else:
+                out[key] = detail[2](attr, pending)
+        return out
 
 
 class BulkManager:

@@ -19,11 +19,15 @@ Layout
 from __future__ import annotations
 
 import calendar
+import copy
+import itertools
+import json
 import random
 import threading
 import time
 from array import array
 from datetime import datetime, timezone
+from typing import Iterator
 
 # Data is spread over the 90 days before this instant (or before "now" if the clock is earlier).
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
@@ -39,6 +43,7 @@ QUANTITY_NAMES = ("available", "on_hand", "committed", "reserved", "incoming", "
 # Stored per level; on_hand is derived from the parts below (incoming is not physically present).
 STORED_QUANTITIES = ("available", "committed", "reserved", "incoming", "damaged", "quality_control",
                      "safety_stock")
+TRUTH_STREAMS = ("locations", "inventory_items", "inventory_levels")
 ON_HAND_PARTS = ("available", "committed", "reserved", "damaged", "safety_stock", "quality_control")
 
 _LOCATION_NAMES = ("Main Warehouse", "Downtown Store", "East Coast DC", "West Coast DC", "Outlet Mall",
@@ -367,17 +372,69 @@ class StoreData:
                 "damaged": q["damaged"], "quality_control": q["quality_control"],
                 "safety_stock": q["safety_stock"]}
 
-    def truth(self, streams=("locations", "inventory_items", "inventory_levels")) -> dict:
+    def snapshot(self) -> "StoreData":
+        """A consistent copy of the mutable state (cheap: array copies), to read without the lock."""
         with self.lock:
-            out = {}
-            if "locations" in streams:
-                out["locations"] = [self.location_record(i) for i in range(self.location_count)]
-            if "inventory_items" in streams:
-                out["inventory_items"] = [self.item_record(i) for i in range(self.item_count)
-                                          if not self.item_deleted[i]]
-            if "inventory_levels" in streams:
-                out["inventory_levels"] = [self.level_record(k) for k in self.alive_levels()]
-            return out
+            snap = copy.copy(self)
+            snap.lock = threading.RLock()
+            snap.level_alive = bytearray(self.level_alive)
+            snap.item_deleted = bytearray(self.item_deleted)
+            snap.level_updated = array("q", self.level_updated)
+            snap.qty = {name: array("q", values) for name, values in self.qty.items()}
+            snap.loc_active = list(self.loc_active)
+            snap.loc_updated = list(self.loc_updated)
+        return snap
+
+    def iter_level_records(self) -> Iterator[dict]:
+        """Level records in (item, location) order; the hot loop of ``truth`` at a million levels."""
+        q = self.qty
+        avail, comm, res, inc = q["available"], q["committed"], q["reserved"], q["incoming"]
+        dmg, qc, ss = q["damaged"], q["quality_control"], q["safety_stock"]
+        alive, deleted, item_of, loc_of, updated = (self.level_alive, self.item_deleted, self.level_item,
+                                                    self.level_loc, self.level_updated)
+        loc_ids = [str(self.location_id(i)) for i in range(self.location_count)]
+        name = self.name
+        for k in range(len(alive)):
+            item = item_of[k]
+            if not alive[k] or deleted[item]:
+                continue
+            a, c, r, d, f, s_ = avail[k], comm[k], res[k], dmg[k], qc[k], ss[k]
+            yield {"store_id": name, "inventory_item_id": str(ITEM_ID_BASE + item + 1),
+                   "location_id": loc_ids[loc_of[k]], "sku": self.sku(item), "available": a,
+                   "on_hand": a + c + r + d + f + s_, "committed": c, "reserved": r, "incoming": inc[k],
+                   "updated_at": iso(updated[k]), "damaged": d, "quality_control": f, "safety_stock": s_}
+
+    def iter_truth(self, stream: str) -> Iterator[dict]:
+        if stream == "locations":
+            return (self.location_record(i) for i in range(self.location_count))
+        if stream == "inventory_items":
+            return (self.item_record(i) for i in range(self.item_count) if not self.item_deleted[i])
+        if stream == "inventory_levels":
+            return self.iter_level_records()
+        raise ValueError(f"unknown stream {stream!r}")
+
+    def truth(self, streams=TRUTH_STREAMS) -> dict:
+        """Every row that exists now, as normalized records (docs/interfaces.md section 2)."""
+        snap = self.snapshot()
+        return {stream: list(snap.iter_truth(stream)) for stream in streams}
+
+    def truth_json_chunks(self, streams=TRUTH_STREAMS, batch: int = 5000) -> Iterator[bytes]:
+        """``truth`` as a stream of JSON bytes (a million levels without building one huge string)."""
+        snap = self.snapshot()
+        yield b"{"
+        for n, stream in enumerate(streams):
+            yield (", " if n else "").encode() + json.dumps(stream).encode() + b": ["
+            rows = snap.iter_truth(stream)
+            first = True
+            while True:
+                chunk = list(itertools.islice(rows, batch))
+                if not chunk:
+                    break
+                text = json.dumps(chunk)[1:-1]
+                yield (text if first else ", " + text).encode()
+                first = False
+            yield b"]"
+        yield b"}"
 
 
 def _to_int(value) -> int:

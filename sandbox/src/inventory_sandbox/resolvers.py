@@ -203,10 +203,24 @@ class LevelView:
         if bad:
             raise GraphQLError(f"The quantity name '{bad[0]}' is not valid. Valid names are: "
                                + ", ".join(QUANTITY_NAMES) + ".", extensions={"code": "BAD_REQUEST"})
-        loc_id, item_id = self._ids()
-        updated = iso(self.s.level_updated[self.k])
-        return [{"id": f"gid://shopify/InventoryQuantity/{loc_id}?inventory_item_id={item_id}&name={n}",
-                 "name": n, "quantity": self.s.quantity(self.k, n), "updatedAt": updated} for n in names]
+        return [QuantityView(self, n) for n in names]
+
+
+class QuantityView:
+    __slots__ = ("level", "name")
+    TYPENAME = "InventoryQuantity"
+
+    def __init__(self, level: LevelView, name: str):
+        self.level, self.name = level, name
+
+    @property
+    def id(self):
+        loc_id, item_id = self.level._ids()
+        return f"gid://shopify/InventoryQuantity/{loc_id}?inventory_item_id={item_id}&name={self.name}"
+    @property
+    def quantity(self): return self.level.s.quantity(self.level.k, self.name)
+    @property
+    def updatedAt(self): return self.level.updatedAt
 
 
 # ---------------------------------------------------------------------------------------------- filters

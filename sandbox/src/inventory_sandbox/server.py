@@ -23,6 +23,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from graphql import GraphQLError, parse, validate
@@ -33,7 +34,7 @@ from . import errors
 from .bucket import LeakyBucket
 from .bulk import BulkManager
 from .cost import MODELS, QueryCost
-from .data import NotFound, StoreData
+from .data import TRUTH_STREAMS, NotFound, StoreData
 from .faults import HTML_PAGE, Fault, FaultQueue
 from .resolvers import Context, Root
 from .schema import get_schema
@@ -55,6 +56,7 @@ class Reply:
     body: bytes = b""
     headers: dict = field(default_factory=dict)
     action: str = "send"
+    chunks: Iterable[bytes] | None = None  # streamed with chunked transfer encoding
 
     @classmethod
     def json(cls, status: int, obj, **headers) -> "Reply":
@@ -293,8 +295,12 @@ class ShopifyApp:
                        "levels": st.data.level_count} for name, st in self.stores.items()}})
         if route == ("GET", "truth"):
             state = self._store(query.get("store"))
-            streams = query.get("streams", "locations,inventory_items,inventory_levels").split(",")
-            return Reply.json(200, state.data.truth(streams))
+            streams = [s for s in query.get("streams", ",".join(TRUTH_STREAMS)).split(",") if s]
+            unknown = set(streams) - set(TRUTH_STREAMS)
+            if unknown:
+                raise ValueError(f"unknown streams {sorted(unknown)}")
+            return Reply(200, headers={"Content-Type": "application/json; charset=utf-8"},
+                         chunks=state.data.truth_json_chunks(streams))
         if route == ("POST", "stock"):
             data = self._store(body.get("store")).data
             with data.lock:
@@ -404,6 +410,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
+        if reply.chunks is not None:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in reply.chunks:
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(len(reply.body)))
         if reply.action == "truncate":
             self.send_header("Connection", "close")
