@@ -30,6 +30,7 @@ def test_throttled_fault_is_http_200(fresh, fresh_client):
     body = fresh_client(Q)
     assert "data" not in body and body["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert body["extensions"]["cost"]["actualQueryCost"] is None
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 2 + 3 * 1  # first: 5 -> m = 3
     assert fresh.log()["throttled"] == 1
 
 

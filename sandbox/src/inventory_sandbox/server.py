@@ -154,10 +154,11 @@ class ShopifyApp:
         kind = fault.kind if fault else None
         version_header = {"X-Shopify-API-Version": version}
         if kind in ("http_429", "throttled"):
-            body = {"errors": [errors.throttled()], "extensions": {"cost": self._cost_ext(state, 0, None)}}
+            requested = self._requested_cost(raw_body)
+            body = {"errors": [errors.throttled()], "extensions": {"cost": self._cost_ext(state, requested, None)}}
             extra = {"Retry-After": _fmt_seconds(fault.retry_after)} if fault.retry_after is not None else {}
             reply = Reply.json(429 if kind == "http_429" else 200, body, **version_header, **extra)
-            self._log_graphql(store_name, raw_body, None, reply.status, "THROTTLED", 0, None)
+            self._log_graphql(store_name, raw_body, None, reply.status, "THROTTLED", requested, None)
             return reply, fault
         if kind == "http_500":
             reply = Reply.json(500, {"errors": [errors.internal_error(str(uuid.uuid4()))]}, **version_header)
@@ -182,6 +183,15 @@ class ShopifyApp:
         self._log_graphql(store_name, raw_body, None, reply.status if reply.action == "send" else 0,
                           f"fault:{kind}", None, None)
         return reply, fault
+
+    def _requested_cost(self, raw_body: bytes) -> int:
+        """Best-effort requested cost of a raw request body (0 when it cannot be computed)."""
+        try:
+            body = json.loads(raw_body)
+            return QueryCost(self.schema, parse(body["query"]), body.get("operationName"),
+                             body.get("variables") or {}, self.cost_model).requested()
+        except Exception:  # noqa: BLE001
+            return 0
 
     def _cost_ext(self, state: StoreState, requested: int, actual: int | None) -> dict:
         return {"requestedQueryCost": requested, "actualQueryCost": actual,
