@@ -645,7 +645,7 @@ class ShopifyInventoryStream(GraphQLStream):
             jitter=self.backoff_jitter,
             logger=None,
         )(func)
-        return backoff.on_exception(
+        outer = backoff.on_exception(
             backoff.runtime,
             ThrottledError,
             value=lambda exc: exc.wait,
@@ -653,6 +653,19 @@ class ShopifyInventoryStream(GraphQLStream):
             on_backoff=self._log_throttle,
             logger=None,
         )(inner)
+
+        def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+            try:
+                return t.cast("requests.Response", outer(*args, **kwargs))
+            except (ConnectionResetError, requests.exceptions.RequestException) as exc:
+                detail = " ".join(str(exc).split()) or type(exc).__name__
+                msg = (
+                    f"could not get an answer from {self.endpoint} for store {self.store} "
+                    f"after {self.backoff_max_tries()} tries: {type(exc).__name__}: {detail}"
+                )
+                raise FatalAPIError(msg) from exc
+
+        return request
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:  # noqa: PLR6301
         """Exponential backoff: 0.5, 1, 2, 4 ... seconds, at most 30."""
@@ -686,14 +699,12 @@ class ShopifyInventoryStream(GraphQLStream):
         if status == HTTPStatus.UNAUTHORIZED:
             msg = f"Shopify rejected the access token (HTTP 401) {where}: check access_token"
             raise FatalAPIError(msg)
-        if status == HTTPStatus.FORBIDDEN:
-            raise FatalAPIError(self._access_denied_message(_error_text(response)))
         if status == HTTPStatus.NOT_FOUND:
             msg = f"Shopify store {self.store} not found (HTTP 404) at {self.endpoint}: check store and api_url"
             raise FatalAPIError(msg)
 
         body = self._json_or_none(response)
-        cost = (body or {}).get("extensions", {}).get("cost") if isinstance(body, dict) else None
+        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
         shape, first = _shape_of(response.request)
         self.governor.observe(shape, first, cost)
 
@@ -703,13 +714,8 @@ class ShopifyInventoryStream(GraphQLStream):
                 wait = CostGovernor.throttle_wait(cost, default=2.0)
             msg = f"HTTP 429 {where}"
             raise ThrottledError(msg, response, wait)
-        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            msg = f"Shopify answered HTTP {status} {where} at {self.endpoint}: {_error_text(response)[:200]}"
-            raise RetriableAPIError(msg, response)
-        if status >= HTTPStatus.BAD_REQUEST:
-            msg = f"Shopify answered HTTP {status} {where} at {self.endpoint}: {_error_text(response)[:200]}"
-            raise FatalAPIError(msg)
-        if not isinstance(body, dict):
+        if body is None:
+            # An HTML firewall page (any status), a truncated or malformed body: retried.
             content_type = response.headers.get("Content-Type", "no content type")
             snippet = " ".join(response.text[:80].split())
             msg = (
@@ -717,6 +723,14 @@ class ShopifyInventoryStream(GraphQLStream):
                 f"(HTTP {status}, {len(response.content)} bytes): {snippet!r}"
             )
             raise RetriableAPIError(msg, response)
+        if status == HTTPStatus.FORBIDDEN:
+            raise FatalAPIError(self._access_denied_message(_error_text(response)))
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            msg = f"Shopify answered HTTP {status} {where} at {self.endpoint}: {_error_text(response)[:200]}"
+            raise RetriableAPIError(msg, response)
+        if status >= HTTPStatus.BAD_REQUEST or not isinstance(body, dict):
+            msg = f"Shopify answered HTTP {status} {where} at {self.endpoint}: {_error_text(response)[:200]}"
+            raise FatalAPIError(msg)
 
         errors = body.get("errors")
         if errors:

@@ -266,16 +266,45 @@ def test_access_denied_names_the_missing_scope(fake: FakeShopify, sleeps: list[f
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize(("body", "content_type"), [(HTML, "text/html"), ('{"data": {"locations": {"no', "application/json")])
-def test_non_json_answer_is_retried_then_reported(fake: FakeShopify, sleeps: list[float], body: str, content_type: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (200, HTML, "text/html"),
+        (403, HTML, "text/html"),  # a firewall page, not a missing scope
+        (503, HTML, "text/html"),
+        (200, '{"data": {"locations": {"no', "application/json"),
+    ],
+)
+def test_non_json_answer_is_retried_then_reported(
+    fake: FakeShopify,
+    sleeps: list[float],
+    status: int,
+    body: str,
+    content_type: str,
+) -> None:
     for _ in range(3):
-        fake.queue(200, body, {"Content-Type": content_type})
+        fake.queue(status, body, {"Content-Type": content_type})
     with pytest.raises(RetriableAPIError) as info:
         run_tap(config(max_retries=2))
     message = str(info.value)
-    assert message.startswith(f"expected JSON from {ENDPOINT}, got {content_type}")
+    assert message.startswith(f"expected JSON from {ENDPOINT}, got {content_type} (HTTP {status}")
+    assert "\n" not in message
     assert TOKEN not in message
     assert len(sleeps) == 2  # noqa: PLR2004
+
+
+def test_transport_errors_end_in_one_clear_line(fake: FakeShopify, sleeps: list[float]) -> None:
+    original = fake._execute  # noqa: SLF001
+
+    def reset(query: str, variables: dict) -> dict:
+        raise requests.ConnectionError("Connection reset by peer")
+
+    fake._execute = reset  # type: ignore[method-assign]  # noqa: SLF001
+    with pytest.raises(FatalAPIError) as info:
+        run_tap(config(max_retries=3))
+    assert str(info.value).startswith(f"could not get an answer from {ENDPOINT} for store demo-store after 4 tries")
+    assert len(sleeps) == 3  # noqa: PLR2004
+    fake._execute = original  # type: ignore[method-assign]  # noqa: SLF001
 
 
 def test_non_json_answer_then_recovery(fake: FakeShopify, sleeps: list[float]) -> None:

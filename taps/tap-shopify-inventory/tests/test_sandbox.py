@@ -9,6 +9,7 @@ import time
 import typing as t
 
 import pytest
+import requests
 from conftest import Sandbox, run_cli, run_tap, tap_executable
 
 if t.TYPE_CHECKING:
@@ -234,3 +235,60 @@ def _write(tmp_path: Path, config: dict) -> Path:
     path = tmp_path / "debug-config.json"
     path.write_text(json.dumps(config))
     return path
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "http_429", "count": 2, "retry_after": 0.2},
+        {"kind": "throttled", "count": 3},
+        {"kind": "http_500", "count": 2},
+        {"kind": "http_503", "count": 2},
+        {"kind": "reset", "count": 2},
+        {"kind": "malformed", "count": 2},
+        {"kind": "truncated", "count": 2},
+        {"kind": "html", "count": 2, "status": 403},
+        {"kind": "html", "count": 2, "status": 503},
+        {"kind": "latency", "count": 1, "delay_ms": 2500},  # longer than request_timeout
+    ],
+    ids=lambda f: f"{f['kind']}-{f.get('status', '')}",
+)
+def test_transient_faults_are_retried(sandbox: Sandbox, fault: dict) -> None:
+    sandbox.reset()
+    sandbox.control("POST", "faults", fault)
+    run = run_tap(sandbox.config(max_retries=3, request_timeout=1))
+    sandbox.reset()
+    truth = sandbox.truth()
+    assert len(run.records["inventory_items"]) == len(truth["inventory_items"])
+    assert len(run.records["inventory_levels"]) == len(truth["inventory_levels"])
+
+
+def test_html_that_outlasts_retries_ends_in_one_clear_line(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.reset()
+    sandbox.control("POST", "faults", {"kind": "html", "count": 50, "status": 503})
+    result = run_cli(config=sandbox.config(max_retries=1), tmp_path=tmp_path)
+    sandbox.reset()
+    assert result.returncode != 0
+    endpoint = f"{sandbox.url}/stores/{sandbox.store}/admin/api/2026-10/graphql.json"
+    assert f"expected JSON from {endpoint}, got text/html" in result.stderr
+    assert sandbox.token not in result.stderr
+
+
+def test_bulk_waits_for_a_running_operation_and_never_cancels_it(sandbox: Sandbox) -> None:
+    sandbox.reset()
+    endpoint = f"{sandbox.url}/stores/{sandbox.store}/admin/api/2026-10/graphql.json"
+    answer = requests.post(
+        endpoint,
+        json={"query": 'mutation { bulkOperationRunQuery(query: "{ locations { edges { node { id } } } }") { bulkOperation { id status } userErrors { field message } } }'},
+        headers={"X-Shopify-Access-Token": sandbox.token},
+        timeout=30,
+    ).json()
+    foreign = answer["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+    run = run_tap(sandbox.config(use_bulk=True, reconcile=True))
+    assert len(run.records["inventory_levels"]) == len(sandbox.truth()["inventory_levels"])
+    queries = sandbox.log()["queries"]
+    assert not any("bulkOperationCancel" in q["query"] for q in queries)
+    assert any((q.get("variables") or {}).get("id") == foreign for q in queries)
