@@ -1,5 +1,4 @@
 import requests
-
 from conftest import STORE
 
 

@@ -4,8 +4,7 @@ import json
 import time
 
 import requests
-
-from conftest import STORE, level_key
+from conftest import level_key
 
 RUN = """mutation($q: String!, $g: Boolean) { bulkOperationRunQuery(query: $q, groupObjects: $g) {
   bulkOperation { id status } userErrors { field message } } }"""
@@ -84,7 +83,8 @@ def test_bulk_limits_and_invalid_queries(fresh_client):
     def errors_for(q):
         return fresh_client.data(RUN, {"q": q})["bulkOperationRunQuery"]["userErrors"]
 
-    assert "at least one connection" in errors_for('{ location(id: "gid://shopify/Location/60000000001") { id } }')[0]["message"]
+    no_connection = '{ location(id: "gid://shopify/Location/60000000001") { id } }'
+    assert "at least one connection" in errors_for(no_connection)[0]["message"]
     too_deep = """{ locations { edges { node { id inventoryLevels { edges { node { id
                    location { inventoryLevels { edges { node { id } } } } } } } } } } }"""
     assert "nesting depth" in errors_for(too_deep)[0]["message"]

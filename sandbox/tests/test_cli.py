@@ -1,6 +1,5 @@
 """The console script: READY line, ready file, serving, SIGTERM."""
 
-import os
 import signal
 import subprocess
 import sys

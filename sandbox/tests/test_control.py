@@ -1,16 +1,14 @@
 """Control API: stock changes, disconnects, deletions, locations, log."""
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-import pytest
 import requests
-
 from conftest import STORE, level_key
 
 ALL = '["available", "on_hand", "committed", "reserved", "incoming", "damaged", "quality_control", "safety_stock"]'
 ITEM_LEVELS = """query($id: ID!) { inventoryItem(id: $id) { updatedAt inventoryLevels(first: 10) {
-    nodes { id updatedAt quantities(names: %s) { name quantity } } } } }""" % ALL
+    nodes { id updatedAt quantities(names: NAMES) { name quantity } } } } }""".replace("NAMES", ALL)
 
 
 def _levels_by_key(truth):
@@ -28,7 +26,7 @@ def _graphql_level(client, item_id, location_id):
 def test_random_stock_change_moves_updated_at_and_truth(fresh, fresh_client):
     before = _levels_by_key(fresh.truth())
     items_before = {r["inventory_item_id"]: r for r in fresh.truth()["inventory_items"]}
-    started = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     changed = fresh.change_stock(STORE, n=7, seed=3)
     assert len({(c["inventory_item_id"], c["location_id"]) for c in changed}) == 7
     after = _levels_by_key(fresh.truth())
@@ -72,7 +70,7 @@ def test_explicit_set_keeps_invariant_and_strictly_increases_updated_at(fresh):
 
 
 def test_incremental_query_sees_changed_levels(fresh, fresh_client):
-    start = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     time.sleep(1.05)
     changed = {(c["inventory_item_id"], c["location_id"]) for c in fresh.change_stock(STORE, n=4, seed=9)}
     q = """query($q: String) { locations(first: 10, includeInactive: true, includeLegacy: true) { nodes {

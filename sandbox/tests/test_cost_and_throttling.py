@@ -2,9 +2,8 @@
 
 import time
 
-import pytest
-
 from conftest import Client
+
 from inventory_sandbox import ShopifySandbox
 from inventory_sandbox.cost import multiplier
 
@@ -64,7 +63,8 @@ def test_linear_cost_of_the_same_query():
 
 
 def test_mutation_costs_10(fresh_client):
-    body = fresh_client('mutation { bulkOperationCancel(id: "gid://shopify/BulkOperation/1") { userErrors { message } } }')
+    body = fresh_client('mutation { bulkOperationCancel(id: "gid://shopify/BulkOperation/1") '
+                        '{ userErrors { message } } }')
     assert body["extensions"]["cost"]["requestedQueryCost"] == 10
 
 

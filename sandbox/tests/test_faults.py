@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-
 from conftest import STORE
 
 Q = "{ locations(first: 5) { nodes { id } } }"
@@ -78,7 +77,8 @@ def test_truncated_body(fresh):
         while chunk := sock.recv(65536):
             raw += chunk
     head, _, payload = raw.partition(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
     assert 0 < len(payload) < length
     fresh.add_fault("truncated")
     with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)):

@@ -21,20 +21,31 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
 
 from graphql import (
-    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, OperationType,
-    get_named_type, is_abstract_type, is_enum_type, is_leaf_type, is_list_type, is_non_null_type, parse,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationType,
+    get_named_type,
+    is_abstract_type,
+    is_enum_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    parse,
     validate,
 )
 from graphql.execution.values import get_argument_values
 from graphql.utilities import get_operation_ast
 
 from .data import StoreData, iso
-from .resolvers import Context, Root, StreamConnection
+from .resolvers import Context, Root
 from .schema import get_schema
 
 MAX_CONNECTIONS = 5
@@ -147,7 +158,7 @@ def check_bulk_query(query: str):
         types = schema.get_possible_types(obj_type) if is_abstract_type(obj_type) else [obj_type]
         for concrete in types:
             fields = walker.collect(concrete, sets)
-            for key, (name, fnodes) in fields.items():
+            for name, fnodes in fields.values():
                 if name.startswith("__"):
                     continue
                 named = get_named_type(concrete.fields[name].type)
@@ -257,7 +268,7 @@ class _Runner:
     def run(self) -> None:
         query_type = self.schema.query_type
         root = Root(self.ctx)
-        for key, name, args, kind, detail in self.plan(query_type, [self.walker.operation.selection_set]):
+        for _key, name, args, kind, detail in self.plan(query_type, [self.walker.operation.selection_set]):
             if kind == "typename" or name.startswith("__"):
                 continue
             with self.store.lock:

@@ -16,8 +16,18 @@ under ``measured`` and the sum of node costs under ``linear``.
 from __future__ import annotations
 
 from graphql import (
-    DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLObjectType, GraphQLSchema,
-    InlineFragmentNode, IntValueNode, OperationType, VariableNode, get_named_type, is_abstract_type,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationType,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
     is_leaf_type,
 )
 from graphql.utilities import get_operation_ast

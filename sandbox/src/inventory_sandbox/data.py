@@ -26,8 +26,8 @@ import random
 import threading
 import time
 from array import array
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 # Data is spread over the 90 days before this instant (or before "now" if the clock is earlier).
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
@@ -64,7 +64,7 @@ def parse_iso(value: str) -> int:
         text = text[:-1] + "+00:00"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp())
 
 
@@ -372,7 +372,7 @@ class StoreData:
                 "damaged": q["damaged"], "quality_control": q["quality_control"],
                 "safety_stock": q["safety_stock"]}
 
-    def snapshot(self) -> "StoreData":
+    def snapshot(self) -> StoreData:
         """A consistent copy of the mutable state (cheap: array copies), to read without the lock."""
         with self.lock:
             snap = copy.copy(self)

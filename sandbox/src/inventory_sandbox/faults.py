@@ -33,7 +33,7 @@ class Fault:
     status: int | None = None  # html only: 403 or 503
 
     @classmethod
-    def from_json(cls, spec: dict) -> "Fault":
+    def from_json(cls, spec: dict) -> Fault:
         kind = spec.get("kind")
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")

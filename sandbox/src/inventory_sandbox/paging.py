@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from bisect import bisect_left, bisect_right
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from graphql import GraphQLError
 

@@ -7,8 +7,9 @@ bulk operation (``info.context.bulk_mode``), stream every row via ``paging.strea
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 from graphql import GraphQLError
@@ -54,7 +55,7 @@ def _connection(info, name: str, seq, sort_key, visible, make, args: dict):
     cursors = [paging.encode_cursor(sort_key(h)) for h in handles]
     return {
         "nodes": nodes,
-        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes)],
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes, strict=True)],
         "pageInfo": {"hasNextPage": has_next, "hasPreviousPage": has_prev,
                      "startCursor": cursors[0] if cursors else None,
                      "endCursor": cursors[-1] if cursors else None},
@@ -251,7 +252,7 @@ def _location_filter(s: StoreData, query, include_inactive: bool, include_legacy
         "created_at": (search.DATETIME, s.loc_created.__getitem__),
         "id": (search.ID, s.location_id),
     })
-    return _and(lambda l: s.location_visible(l, include_inactive, include_legacy), pred)
+    return _and(lambda loc: s.location_visible(loc, include_inactive, include_legacy), pred)
 
 
 # ---------------------------------------------------------------------------------------------- roots
@@ -299,7 +300,7 @@ class Root:
         s = self.ctx.store
         return _connection(info, "locations", range(s.location_count), s.location_id,
                            _location_filter(s, args.get("query"), includeInactive, includeLegacy),
-                           lambda l: LocationView(s, l), args)
+                           lambda loc: LocationView(s, loc), args)
 
     def location(self, info, id=None):
         s = self.ctx.store

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import Iterable
+from collections.abc import Iterable
 
 from .server import SandboxServer, ShopifyApp, token_for
 
@@ -30,7 +30,7 @@ class ShopifySandbox:
         self._server: SandboxServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "ShopifySandbox":
+    def start(self) -> ShopifySandbox:
         if self._server is None:
             self._server = SandboxServer(self.app, self.host, self.port).start()
         return self
@@ -40,7 +40,7 @@ class ShopifySandbox:
             self._server.stop()
             self._server = None
 
-    def __enter__(self) -> "ShopifySandbox":
+    def __enter__(self) -> ShopifySandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -11,8 +11,8 @@ Unknown fields and free text are ignored, as Shopify does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .data import parse_iso
 

@@ -21,9 +21,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from graphql import GraphQLError, parse, validate
@@ -59,7 +59,7 @@ class Reply:
     chunks: Iterable[bytes] | None = None  # streamed with chunked transfer encoding
 
     @classmethod
-    def json(cls, status: int, obj, **headers) -> "Reply":
+    def json(cls, status: int, obj, **headers) -> Reply:
         return cls(status, json.dumps(obj).encode(), {"Content-Type": "application/json; charset=utf-8",
                                                       **headers})
 
@@ -519,7 +519,7 @@ class SandboxServer:
     def serve_forever(self) -> None:
         self.httpd.serve_forever(poll_interval=0.2)
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self.serve_forever, name="inventory-sandbox", daemon=True)
         self._thread.start()
         return self
