@@ -25,13 +25,11 @@ RUN_QUERY = (
     "{ bulkOperation { id status } userErrors { field message } } }"
 )
 POLL = (
-    "query($id: ID!) { node(id: $id) { ... on BulkOperation "
-    "{ id status errorCode objectCount url partialDataUrl } } }"
+    "query($id: ID!) { node(id: $id) { ... on BulkOperation { id status errorCode objectCount url partialDataUrl } } }"
 )
 CURRENT = "query { currentBulkOperation { id status } }"
 CANCEL = (
-    "mutation($id: ID!) { bulkOperationCancel(id: $id) "
-    "{ bulkOperation { id status } userErrors { field message } } }"
+    "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } } }"
 )
 FINISHED = {"COMPLETED", "FAILED", "CANCELED", "EXPIRED"}
 IN_PROGRESS = re.compile(r"already in progress", re.IGNORECASE)
@@ -148,10 +146,7 @@ class BulkRunner:
         # A plain request: the stream's session would attach the token to any host.
         with requests.get(url, headers=headers, stream=True, timeout=self.stream.timeout) as response:
             if response.status_code >= 400:  # noqa: PLR2004
-                msg = (
-                    f"Could not download the bulk result for stream {self.stream.name}: "
-                    f"HTTP {response.status_code}"
-                )
+                msg = f"Could not download the bulk result for stream {self.stream.name}: HTTP {response.status_code}"
                 raise FatalAPIError(msg)
             for line in response.iter_lines():
                 if not line.strip():

@@ -13,6 +13,7 @@ Everything about *how* the tap talks to Shopify lives here; `streams.py` only de
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -187,15 +188,13 @@ class CostGovernor:
         if not isinstance(cost, dict):
             return
         status = cost.get("throttleStatus") or {}
-        try:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
             self._bucket = _Bucket(
                 maximum=float(status["maximumAvailable"]),
                 available=float(status["currentlyAvailable"]),
                 restore_rate=float(status["restoreRate"]),
                 observed_at=self._clock(),
             )
-        except (KeyError, TypeError, ValueError):
-            pass
         requested = cost.get("requestedQueryCost")
         if isinstance(requested, (int, float)):
             self._costs[shape, first or 0] = float(requested)
@@ -543,7 +542,7 @@ class ShopifyInventoryStream(GraphQLStream):
 
     def _rows_per_location(self) -> t.Iterator[dict]:
         """Page the connection under every location; rows carry `__parentId` as in bulk."""
-        locations = self._tap.streams["locations"]
+        locations = t.cast("ShopifyInventoryStream", self._tap.streams["locations"])
         location_gids = [node["id"] for node in locations.request_records(None)]
         for gid in location_gids:
             for node in self.request_records({"location_gid": gid}):
@@ -758,11 +757,15 @@ class ShopifyInventoryStream(GraphQLStream):
             code = ext.get("code")
             if code == "MAX_COST_EXCEEDED":
                 requested = ext.get("cost") or (cost or {}).get("requestedQueryCost")
-                if first and requested and self.governor.resize(
-                    shape,
-                    first,
-                    float(requested),
-                    float(ext.get("maxCost") or SINGLE_QUERY_MAX_COST),
+                if (
+                    first
+                    and requested
+                    and self.governor.resize(
+                        shape,
+                        first,
+                        float(requested),
+                        float(ext.get("maxCost") or SINGLE_QUERY_MAX_COST),
+                    )
                 ):
                     msg = f"query cost {requested} over the limit; smaller page"
                     raise PageTooCostlyError(msg, response, 0.0)
@@ -784,10 +787,7 @@ class ShopifyInventoryStream(GraphQLStream):
         code = (first_error.get("extensions") or {}).get("code") or "no code"
         message = " ".join(str(first_error.get("message", "unknown error")).split())
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        msg = (
-            f"Shopify GraphQL error for store {self.store} in stream {self.name}: "
-            f"{message} [code {code}]{more}"
-        )
+        msg = f"Shopify GraphQL error for store {self.store} in stream {self.name}: {message} [code {code}]{more}"
         raise FatalAPIError(msg)
 
     def _access_denied_message(self, detail: str) -> str:

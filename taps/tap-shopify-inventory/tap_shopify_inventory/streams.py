@@ -91,8 +91,7 @@ class InventoryLevelsStream(ShopifyInventoryStream):
     connection = "inventoryLevels"
     per_location = True
     node_fields = (
-        "id updatedAt item { id sku } "
-        f"quantities(names: {json.dumps(list(QUANTITY_NAMES))}) {{ name quantity }}"
+        f"id updatedAt item {{ id sku }} quantities(names: {json.dumps(list(QUANTITY_NAMES))}) {{ name quantity }}"
     )
     filter_by_updated_at = True
     required_scopes = ("read_inventory", "read_locations")

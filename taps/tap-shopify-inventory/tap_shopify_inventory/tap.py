@@ -149,12 +149,12 @@ class TapShopifyInventory(Tap):
             raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
 
-    def load_streams(self) -> list[Stream]:
-        """The SDK's name order, except that `sync_runs` always syncs last."""
-        return sorted(super().load_streams(), key=lambda stream: stream.name == "sync_runs")
-
     def discover_streams(self) -> list[Stream]:
-        """Streams in sync order: `sync_runs` last, after the streams it reports on."""
+        """The four streams.
+
+        The SDK syncs streams in name order (`Tap.load_streams` is final), so `sync_runs`
+        runs after the streams it reports on; a test guards that.
+        """
         return [
             LocationsStream(self),
             InventoryItemsStream(self),

@@ -77,7 +77,9 @@ def _parse(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def run_cli(*args: str, config: dict | None = None, state: dict | None = None, tmp_path: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, config: dict | None = None, state: dict | None = None, tmp_path: Path, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run the console script as a subprocess."""
     command = [tap_executable(), *args]
     if config is not None:

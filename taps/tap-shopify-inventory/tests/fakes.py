@@ -75,7 +75,7 @@ class FakeShopify:
                 "name": f"Location {i}",
                 "isActive": i != self.n_locations,
                 "fulfillsOnlineOrders": i == 1,
-                "updatedAt": "2026-01-0{}T10:00:00Z".format(i),
+                "updatedAt": f"2026-01-0{i}T10:00:00Z",
             }
             for i in range(1, self.n_locations + 1)
         ]
@@ -145,7 +145,10 @@ class FakeShopify:
                 {
                     "errors": [
                         {
-                            "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({self.max_cost}).",
+                            "message": (
+                                f"Query cost is {requested}, which exceeds the single query "
+                                f"max cost limit ({self.max_cost})."
+                            ),
                             "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": self.max_cost},
                         },
                     ],
@@ -204,7 +207,10 @@ class FakeShopify:
             return {
                 "bulkOperation": None,
                 "userErrors": [
-                    {"field": None, "message": f"A bulk query operation for this app and shop is already in progress: {other}"},
+                    {
+                        "field": None,
+                        "message": f"A bulk query operation for this app and shop is already in progress: {other}",
+                    },
                 ],
             }
         op_id = f"gid://shopify/BulkOperation/{len(self.bulk) + 1}"
@@ -213,7 +219,10 @@ class FakeShopify:
             lines = []
             for loc in self.locations:
                 lines.append({"id": loc["id"]})
-                lines += [{**lvl, "__parentId": loc["id"]} for lvl in self._filter(self.levels[loc["id"]], search and search.group(1))]
+                lines += [
+                    {**lvl, "__parentId": loc["id"]}
+                    for lvl in self._filter(self.levels[loc["id"]], search and search.group(1))
+                ]
         elif "inventoryItems" in query:
             search = re.search(r'inventoryItems\(query: "([^"]+)"', query)
             lines = list(self._filter(self.items, search and search.group(1)))

@@ -51,7 +51,18 @@ def test_about_lists_capabilities_and_settings(tmp_path: Path) -> None:
     about = json.loads(result.stdout)
     assert {"about", "catalog", "discover", "state", "stream-maps", "schema-flattening"} <= set(about["capabilities"])
     settings = about["settings"]["properties"]
-    for name in ("store", "access_token", "start_date", "api_version", "lookback", "use_bulk", "reconcile", "api_url", "request_timeout", "max_retries"):
+    for name in (
+        "store",
+        "access_token",
+        "start_date",
+        "api_version",
+        "lookback",
+        "use_bulk",
+        "reconcile",
+        "api_url",
+        "request_timeout",
+        "max_retries",
+    ):
         assert settings[name]["title"]
         assert settings[name]["description"]
     assert settings["access_token"]["secret"] is True
@@ -61,7 +72,9 @@ def test_about_lists_capabilities_and_settings(tmp_path: Path) -> None:
 
 
 def test_config_errors_are_one_clear_line(tmp_path: Path) -> None:
-    future = run_cli(config={"store": "demo-store", "access_token": "x", "start_date": "2999-01-01T00:00:00Z"}, tmp_path=tmp_path)
+    future = run_cli(
+        config={"store": "demo-store", "access_token": "x", "start_date": "2999-01-01T00:00:00Z"}, tmp_path=tmp_path
+    )
     assert future.returncode != 0
     assert "start_date 2999-01-01T00:00:00Z is in the future" in future.stderr
     missing = run_cli(config={"store": "demo-store"}, tmp_path=tmp_path)

@@ -110,7 +110,16 @@ def test_queries_ask_for_all_locations_and_all_eight_quantities(fake: FakeShopif
     assert "includeLegacy: true" in locations_query
     levels = graphql_requests(fake, "location(id:")
     assert {p["variables"]["id"] for p in levels} == {"gid://shopify/Location/1", "gid://shopify/Location/2"}
-    for name in ("available", "on_hand", "committed", "reserved", "incoming", "damaged", "quality_control", "safety_stock"):
+    for name in (
+        "available",
+        "on_hand",
+        "committed",
+        "reserved",
+        "incoming",
+        "damaged",
+        "quality_control",
+        "safety_stock",
+    ):
         assert f'"{name}"' in levels[0]["query"]
     for request in fake.requests:
         assert request["headers"]["X-Shopify-Access-Token"] == TOKEN
@@ -235,9 +244,7 @@ def test_401_names_the_store_and_the_setting(fake: FakeShopify, sleeps: list[flo
     fake.queue(401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
     with pytest.raises(FatalAPIError) as info:
         run_tap(config())
-    assert str(info.value) == (
-        "Shopify rejected the access token (HTTP 401) for store demo-store: check access_token"
-    )
+    assert str(info.value) == ("Shopify rejected the access token (HTTP 401) for store demo-store: check access_token")
 
 
 @pytest.mark.parametrize(
@@ -249,7 +256,9 @@ def test_401_names_the_store_and_the_setting(fake: FakeShopify, sleeps: list[flo
             {
                 "errors": [
                     {
-                        "message": "Access denied for inventoryItems field. Required access: `read_inventory` access scope.",
+                        "message": (
+                            "Access denied for inventoryItems field. Required access: `read_inventory` access scope."
+                        ),
                         "extensions": {"code": "ACCESS_DENIED"},
                     },
                 ],
@@ -258,7 +267,9 @@ def test_401_names_the_store_and_the_setting(fake: FakeShopify, sleeps: list[flo
         ),
     ],
 )
-def test_access_denied_names_the_missing_scope(fake: FakeShopify, sleeps: list[float], status: int, body: dict, scope: str) -> None:
+def test_access_denied_names_the_missing_scope(
+    fake: FakeShopify, sleeps: list[float], status: int, body: dict, scope: str
+) -> None:
     fake.queue(status, body)
     with pytest.raises(FatalAPIError) as info:
         run_tap(config())
@@ -314,7 +325,9 @@ def test_non_json_answer_then_recovery(fake: FakeShopify, sleeps: list[float]) -
     assert len(run.records["inventory_levels"]) == 14  # noqa: PLR2004
 
 
-def test_token_never_reaches_the_logs(fake: FakeShopify, sleeps: list[float], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture) -> None:
+def test_token_never_reaches_the_logs(
+    fake: FakeShopify, sleeps: list[float], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     fake.queue(200, THROTTLED)
     fake.queue(500, "boom", {"Content-Type": "text/plain"})
@@ -329,7 +342,9 @@ def test_token_never_reaches_the_logs(fake: FakeShopify, sleeps: list[float], ca
 # --------------------------------------------------------------------------- bookmarks
 
 
-def test_filter_is_bookmark_minus_lookback_and_bookmark_stops_at_run_start(fake: FakeShopify, sleeps: list[float]) -> None:
+def test_filter_is_bookmark_minus_lookback_and_bookmark_stops_at_run_start(
+    fake: FakeShopify, sleeps: list[float]
+) -> None:
     fake.items[0]["updatedAt"] = "2099-01-01T00:00:00Z"  # a clock-skewed row from the future
     state = {
         "bookmarks": {
@@ -359,7 +374,11 @@ def test_start_date_is_honoured_exactly(fake: FakeShopify, sleeps: list[float]) 
 
 
 def test_reconcile_reads_everything_and_marks_full_snapshots(fake: FakeShopify, sleeps: list[float]) -> None:
-    state = {"bookmarks": {"inventory_items": {"replication_key": "updated_at", "replication_key_value": "2099-01-01T00:00:00Z"}}}
+    state = {
+        "bookmarks": {
+            "inventory_items": {"replication_key": "updated_at", "replication_key_value": "2099-01-01T00:00:00Z"}
+        }
+    }
     run = run_tap(config(reconcile=True), state=state)
     assert len(run.records["inventory_items"]) == 7  # noqa: PLR2004
     assert all(p["variables"]["query"] is None for p in graphql_requests(fake, "inventoryItems("))

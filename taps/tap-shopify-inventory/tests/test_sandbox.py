@@ -64,10 +64,14 @@ def test_second_run_emits_exactly_the_changed_levels(fresh_sandbox: Sandbox) -> 
     time.sleep(1.1)  # the seeded data is at least a second older than the first run
     first = run_tap(config)
     assert len(first.records["inventory_levels"]) == len(fresh_sandbox.truth()["inventory_levels"])
-    changed = fresh_sandbox.control("POST", "stock", {"store": fresh_sandbox.store, "changes": 13, "seed": 5})["changed"]
+    changed = fresh_sandbox.control("POST", "stock", {"store": fresh_sandbox.store, "changes": 13, "seed": 5})[
+        "changed"
+    ]
     assert len(changed) == 13  # noqa: PLR2004
     second = run_tap(config, state=first.state)
-    assert level_keys(second.records["inventory_levels"]) == {(c["inventory_item_id"], c["location_id"]) for c in changed}
+    assert level_keys(second.records["inventory_levels"]) == {
+        (c["inventory_item_id"], c["location_id"]) for c in changed
+    }
     assert len(second.records["inventory_levels"]) == 13  # noqa: PLR2004
     truth = keyed(fresh_sandbox.truth()["inventory_levels"], "inventory_item_id", "location_id")
     for record in second.records["inventory_levels"]:
@@ -91,7 +95,9 @@ def test_interrupted_sync_resumes_without_loss(fresh_sandbox: Sandbox, tmp_path:
     config = fresh_sandbox.config(lookback=0, max_retries=1)
     time.sleep(1.1)
     first = run_tap(config)
-    changed = fresh_sandbox.control("POST", "stock", {"store": fresh_sandbox.store, "changes": 40, "seed": 11})["changed"]
+    changed = fresh_sandbox.control("POST", "stock", {"store": fresh_sandbox.store, "changes": 40, "seed": 11})[
+        "changed"
+    ]
     expected = {(c["inventory_item_id"], c["location_id"]) for c in changed}
     # Slow every request down so the run is still paging locations when we interrupt it.
     fresh_sandbox.control("POST", "faults", {"kind": "latency", "count": 1000, "delay_ms": 300})
@@ -176,16 +182,28 @@ def test_bulk_output_equals_paged_output(sandbox: Sandbox) -> None:
         bulk = run_tap(sandbox.config(use_bulk=True, **extra))
         for stream in ("locations", "inventory_items", "inventory_levels"):
             assert without_run_columns(bulk.records[stream]) == without_run_columns(paged.records[stream]), stream
-        assert {r["stream_name"] for r in bulk.records["sync_runs"]} == {"locations", "inventory_items", "inventory_levels"}
+        assert {r["stream_name"] for r in bulk.records["sync_runs"]} == {
+            "locations",
+            "inventory_items",
+            "inventory_levels",
+        }
 
 
 def test_reconcile_emits_everything_and_marks_full_snapshots(fresh_sandbox: Sandbox) -> None:
     store = fresh_sandbox.store
     truth = fresh_sandbox.truth()
     level = truth["inventory_levels"][0]
-    fresh_sandbox.control("POST", "disconnect", {"store": store, "inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"]})
-    fresh_sandbox.control("POST", "delete_item", {"store": store, "inventory_item_id": truth["inventory_items"][-1]["inventory_item_id"]})
-    fresh_sandbox.control("POST", "location", {"store": store, "location_id": truth["locations"][-1]["location_id"], "is_active": False})
+    fresh_sandbox.control(
+        "POST",
+        "disconnect",
+        {"store": store, "inventory_item_id": level["inventory_item_id"], "location_id": level["location_id"]},
+    )
+    fresh_sandbox.control(
+        "POST", "delete_item", {"store": store, "inventory_item_id": truth["inventory_items"][-1]["inventory_item_id"]}
+    )
+    fresh_sandbox.control(
+        "POST", "location", {"store": store, "location_id": truth["locations"][-1]["location_id"], "is_active": False}
+    )
     state = run_tap(fresh_sandbox.config()).state  # a bookmark that would filter everything out
 
     run = run_tap(fresh_sandbox.config(reconcile=True), state=state)
@@ -282,7 +300,12 @@ def test_bulk_waits_for_a_running_operation_and_never_cancels_it(sandbox: Sandbo
     endpoint = f"{sandbox.url}/stores/{sandbox.store}/admin/api/2026-10/graphql.json"
     answer = requests.post(
         endpoint,
-        json={"query": 'mutation { bulkOperationRunQuery(query: "{ locations { edges { node { id } } } }") { bulkOperation { id status } userErrors { field message } } }'},
+        json={
+            "query": (
+                'mutation { bulkOperationRunQuery(query: "{ locations { edges { node { id } } } }") '
+                "{ bulkOperation { id status } userErrors { field message } } }"
+            ),
+        },
         headers={"X-Shopify-Access-Token": sandbox.token},
         timeout=30,
     ).json()
