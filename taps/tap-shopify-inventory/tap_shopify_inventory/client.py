@@ -57,6 +57,7 @@ QUANTITY_NAMES = (
 ALL_LOCATIONS_ARGS = "includeInactive: true, includeLegacy: true"
 
 MAX_PAGE_SIZE = 250
+THROTTLE_MAX_TRIES = 500
 SINGLE_QUERY_MAX_COST = 1000.0
 
 
@@ -649,6 +650,7 @@ class ShopifyInventoryStream(GraphQLStream):
             ThrottledError,
             value=lambda exc: exc.wait,
             jitter=None,
+            max_tries=THROTTLE_MAX_TRIES,  # a safety net, far beyond any real throttling spell
             on_backoff=self._log_throttle,
             logger=None,
         )(inner)
