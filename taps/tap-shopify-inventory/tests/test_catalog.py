@@ -80,3 +80,16 @@ def test_config_errors_are_one_clear_line(tmp_path: Path) -> None:
     missing = run_cli(config={"store": "demo-store"}, tmp_path=tmp_path)
     assert missing.returncode != 0
     assert "'access_token' is a required property" in missing.stderr
+
+
+def test_readme_settings_table_is_the_generated_one(tmp_path: Path) -> None:
+    """The README pastes `--about --format=markdown`; regenerate it after changing a setting."""
+    result = run_cli("--about", "--format=markdown", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+    def table(text: str) -> str:
+        start = text.index("| Setting |")
+        return text[start : text.index("\n\n", start)]
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert table(readme) == table(result.stdout)
