@@ -29,7 +29,7 @@ print(f"--about lists {sorted(need)}")
 PY
 # Tests run from a copy, so they import the installed wheel, not the source tree.
 cp -r "$tap_dir/tests" "$work/tests"
-cp "$tap_dir/pyproject.toml" "$work/pyproject.toml"  # its pytest settings
+cp "$tap_dir/pyproject.toml" "$tap_dir/README.md" "$work/"  # its pytest settings; the README table test
 cd "$work"
 PATH="$work/venv/bin:$root/.venv/bin:$PATH" \
   "$work/venv/bin/python" -m pytest tests -q -p no:cacheprovider --import-mode=importlib --rootdir "$work"
