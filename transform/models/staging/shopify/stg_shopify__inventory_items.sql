@@ -6,17 +6,6 @@ source as (
 
 ),
 
-full_snapshots as (
-
-    select
-        store_id,
-        max(run_started_at) as last_full_snapshot_at
-    from {{ source('shopify', 'sync_runs') }}
-    where stream_name = 'inventory_items' and is_full_snapshot
-    group by store_id
-
-),
-
 renamed as (
 
     select
@@ -42,37 +31,37 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    qualify row_number() over (
-        partition by store_id, inventory_item_id
-        order by synced_at desc nulls last, updated_at desc nulls last, _sdc_batched_at desc nulls last
-    ) = 1
+    {{ latest_row_per_key('renamed', ['store_id', 'inventory_item_id']) }}
+
+),
+
+flagged as (
+
+    {{ flag_vanished_rows('deduplicated', source('shopify', 'sync_runs'), 'inventory_items') }}
 
 ),
 
 final as (
 
     select
-        deduplicated.store_id,
-        deduplicated.inventory_item_id,
-        deduplicated.product_id,
-        deduplicated.variant_id,
-        deduplicated.inventory_item_gid,
-        deduplicated.sku,
-        deduplicated.is_tracked,
-        deduplicated.oversell_policy,
-        coalesce(deduplicated.synced_at < full_snapshots.last_full_snapshot_at, false) as is_deleted,
-        deduplicated.unit_cost,
-        deduplicated.currency,
-        deduplicated.created_at,
-        deduplicated.updated_at,
-        deduplicated.synced_at,
-        deduplicated._sdc_extracted_at,
-        deduplicated._sdc_batched_at
+        flagged.store_id,
+        flagged.inventory_item_id,
+        flagged.product_id,
+        flagged.variant_id,
+        flagged.inventory_item_gid,
+        flagged.sku,
+        flagged.is_tracked,
+        flagged.oversell_policy,
+        flagged.is_deleted,
+        flagged.unit_cost,
+        flagged.currency,
+        flagged.created_at,
+        flagged.updated_at,
+        flagged.synced_at,
+        flagged._sdc_extracted_at,
+        flagged._sdc_batched_at
 
-    from deduplicated
-    left join full_snapshots
-        on deduplicated.store_id = full_snapshots.store_id
+    from flagged
 
 )
 

@@ -6,17 +6,6 @@ source as (
 
 ),
 
-full_snapshots as (
-
-    select
-        store_id,
-        max(run_started_at) as last_full_snapshot_at
-    from {{ source('shopify', 'sync_runs') }}
-    where stream_name = 'inventory_levels' and is_full_snapshot
-    group by store_id
-
-),
-
 renamed as (
 
     select
@@ -43,40 +32,40 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    qualify row_number() over (
-        partition by store_id, location_id, inventory_item_id
-        order by synced_at desc nulls last, updated_at desc nulls last, _sdc_batched_at desc nulls last
-    ) = 1
+    {{ latest_row_per_key('renamed', ['store_id', 'location_id', 'inventory_item_id']) }}
+
+),
+
+flagged as (
+
+    {{ flag_vanished_rows('deduplicated', source('shopify', 'sync_runs'), 'inventory_levels') }}
 
 ),
 
 final as (
 
     select
-        {{ surrogate_key(['deduplicated.store_id', 'deduplicated.location_id', 'deduplicated.inventory_item_id']) }}
+        {{ surrogate_key(['flagged.store_id', 'flagged.location_id', 'flagged.inventory_item_id']) }}
             as inventory_level_sk,
-        deduplicated.store_id,
-        deduplicated.location_id,
-        deduplicated.inventory_item_id,
-        deduplicated.sku,
-        coalesce(deduplicated.synced_at < full_snapshots.last_full_snapshot_at, false) as is_deleted,
-        deduplicated.available,
-        deduplicated.on_hand,
-        deduplicated.committed,
-        deduplicated.reserved,
-        deduplicated.incoming,
-        deduplicated.damaged,
-        deduplicated.quality_control,
-        deduplicated.safety_stock,
-        deduplicated.updated_at,
-        deduplicated.synced_at,
-        deduplicated._sdc_extracted_at,
-        deduplicated._sdc_batched_at
+        flagged.store_id,
+        flagged.location_id,
+        flagged.inventory_item_id,
+        flagged.sku,
+        flagged.is_deleted,
+        flagged.available,
+        flagged.on_hand,
+        flagged.committed,
+        flagged.reserved,
+        flagged.incoming,
+        flagged.damaged,
+        flagged.quality_control,
+        flagged.safety_stock,
+        flagged.updated_at,
+        flagged.synced_at,
+        flagged._sdc_extracted_at,
+        flagged._sdc_batched_at
 
-    from deduplicated
-    left join full_snapshots
-        on deduplicated.store_id = full_snapshots.store_id
+    from flagged
 
 )
 

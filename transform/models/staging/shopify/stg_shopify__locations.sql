@@ -6,17 +6,6 @@ source as (
 
 ),
 
-full_snapshots as (
-
-    select
-        store_id,
-        max(run_started_at) as last_full_snapshot_at
-    from {{ source('shopify', 'sync_runs') }}
-    where stream_name = 'locations' and is_full_snapshot
-    group by store_id
-
-),
-
 renamed as (
 
     select
@@ -37,32 +26,32 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    qualify row_number() over (
-        partition by store_id, location_id
-        order by synced_at desc nulls last, updated_at desc nulls last, _sdc_batched_at desc nulls last
-    ) = 1
+    {{ latest_row_per_key('renamed', ['store_id', 'location_id']) }}
+
+),
+
+flagged as (
+
+    {{ flag_vanished_rows('deduplicated', source('shopify', 'sync_runs'), 'locations') }}
 
 ),
 
 final as (
 
     select
-        deduplicated.store_id,
-        deduplicated.location_id,
-        deduplicated.location_gid,
-        deduplicated.location_name,
-        deduplicated.is_active,
-        deduplicated.fulfills_online_orders,
-        coalesce(deduplicated.synced_at < full_snapshots.last_full_snapshot_at, false) as is_deleted,
-        deduplicated.updated_at,
-        deduplicated.synced_at,
-        deduplicated._sdc_extracted_at,
-        deduplicated._sdc_batched_at
+        flagged.store_id,
+        flagged.location_id,
+        flagged.location_gid,
+        flagged.location_name,
+        flagged.is_active,
+        flagged.fulfills_online_orders,
+        flagged.is_deleted,
+        flagged.updated_at,
+        flagged.synced_at,
+        flagged._sdc_extracted_at,
+        flagged._sdc_batched_at
 
-    from deduplicated
-    left join full_snapshots
-        on deduplicated.store_id = full_snapshots.store_id
+    from flagged
 
 )
 

@@ -23,11 +23,7 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    qualify row_number() over (
-        partition by store_id, run_started_at, stream_name
-        order by finished_at desc nulls last, _sdc_batched_at desc nulls last
-    ) = 1
+    {{ latest_row_per_key('renamed', ['store_id', 'run_started_at', 'stream_name'], 'finished_at desc nulls last, _sdc_batched_at desc nulls last') }}
 
 ),
 
