@@ -29,4 +29,4 @@ started=$(date +%s)
 .venv/bin/meltano --log-level=warning run --full-refresh inventory-sync >output/demo-run.log 2>&1 \
   || { tail -40 output/demo-run.log; echo "demo: the job failed; full log in output/demo-run.log" >&2; exit 1; }
 echo "demo: job finished in $(( $(date +%s) - started ))s (log: output/demo-run.log)"
-.venv/bin/python scripts/demo_summary.py --warehouse "$WAREHOUSE_PATH" --sandbox "$url" --store "$store"
+.venv/bin/python scripts/demo_summary.py --warehouse "$WAREHOUSE_PATH" --source "shopify=$store@$url"

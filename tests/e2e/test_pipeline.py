@@ -17,6 +17,7 @@ inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox
 STORE = "demo-store"
 QUANTITIES = ("available", "on_hand", "committed", "reserved", "incoming", "damaged", "quality_control", "safety_stock")
 LEVEL_KEY = ("store_id", "location_id", "inventory_item_id")
+CHANNEL = "shopify"
 
 
 def _tap_env(sandbox, env: dict[str, str]) -> dict[str, str]:
@@ -38,7 +39,7 @@ def _rows(warehouse: str, sql: str) -> list[dict]:
 
 def _mart_levels(warehouse: str) -> dict[tuple, dict]:
     columns = ", ".join((*LEVEL_KEY, "sku", *QUANTITIES))
-    rows = _rows(warehouse, f"select {columns} from analytics.fct_inventory_levels")
+    rows = _rows(warehouse, f"select {columns} from analytics.fct_inventory_levels where channel = '{CHANNEL}'")
     keyed = {tuple(r[k] for k in LEVEL_KEY): r for r in rows}
     assert len(keyed) == len(rows), "duplicate levels in fct_inventory_levels"
     return keyed

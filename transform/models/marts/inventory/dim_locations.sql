@@ -2,17 +2,17 @@ with
 
 locations as (
 
-    select * from {{ ref('stg_shopify__locations') }}
+    select * from {{ ref('int_locations_unioned') }}
 
 ),
 
 final as (
 
     select
-        {{ surrogate_key(['store_id', 'location_id']) }} as location_sk,
+        location_sk,
+        channel,
         store_id,
         location_id,
-        location_gid,
         location_name,
         is_active,
         fulfills_online_orders,

@@ -2,14 +2,14 @@ with
 
 levels as (
 
-    select * from {{ ref('stg_shopify__inventory_levels') }}
+    select * from {{ ref('int_inventory_levels_unioned') }}
     where not is_deleted
 
 ),
 
 items as (
 
-    select * from {{ ref('stg_shopify__inventory_items') }}
+    select * from {{ ref('int_inventory_items_unioned') }}
 
 ),
 
@@ -23,7 +23,9 @@ joined as (
 
     select
         levels.inventory_level_sk,
-        locations.location_sk,
+        levels.location_sk,
+        levels.inventory_item_sk,
+        levels.channel,
         levels.store_id,
         levels.location_id,
         levels.inventory_item_id,
@@ -45,11 +47,9 @@ joined as (
 
     from levels
     left join items
-        on levels.store_id = items.store_id
-        and levels.inventory_item_id = items.inventory_item_id
+        on levels.inventory_item_sk = items.inventory_item_sk
     left join locations
-        on levels.store_id = locations.store_id
-        and levels.location_id = locations.location_id
+        on levels.location_sk = locations.location_sk
 
 ),
 
