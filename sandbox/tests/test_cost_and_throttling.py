@@ -5,7 +5,7 @@ import time
 from conftest import Client
 
 from inventory_sandbox import ShopifySandbox
-from inventory_sandbox.cost import multiplier
+from inventory_sandbox.shopify.cost import multiplier
 
 QUERY = """
 query($n: Int!) {

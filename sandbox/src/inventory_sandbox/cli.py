@@ -1,47 +1,66 @@
-"""``inventory-sandbox serve``: run the sandbox until SIGTERM/SIGINT, announcing ``READY <url>`` on stdout."""
+"""``inventory-sandbox serve --platform P``: run one platform's sandbox until SIGTERM/SIGINT, announcing
+``READY <url>`` on stdout.
+
+Each platform runs as its own server. A platform registers here by name and provides a module with
+  ``DEFAULT_STORES``               store names used when ``--stores`` is not given
+  ``add_arguments(parser)``        its own flags (added after the common ones)
+  ``make_app(args, stores)``       the platform app (see ``inventory_sandbox.server``)
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from .cost import MODELS
-from .server import SandboxServer, ShopifyApp
+from .server import SandboxServer
+
+PLATFORMS = {
+    "shopify": "inventory_sandbox.shopify.cli",
+    "bigcommerce": "inventory_sandbox.bigcommerce.cli",
+    "magento": "inventory_sandbox.magento.cli",
+}
+DEFAULT_PLATFORM = "shopify"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inventory-sandbox", description=__doc__)
+def _platform_module(name: str):
+    try:
+        return importlib.import_module(PLATFORMS[name])
+    except ImportError as exc:
+        raise SystemExit(f"inventory-sandbox: platform {name!r} is not available ({exc})") from None
+
+
+def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inventory-sandbox", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="start a sandbox server")
-    serve.add_argument("--platform", choices=["shopify"], default="shopify")
+    serve = sub.add_parser("serve", help="start a sandbox server for one platform")
+    serve.add_argument("--platform", choices=sorted(PLATFORMS), default=DEFAULT_PLATFORM)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
     serve.add_argument("--stores", action="append", metavar="NAMES",
-                       help="comma-separated shop names, repeatable (default: demo-store)")
+                       help="comma-separated store names, repeatable (default depends on the platform)")
     serve.add_argument("--locations", type=int, default=4)
     serve.add_argument("--items", type=int, default=500)
     serve.add_argument("--seed", type=int, default=7)
-    serve.add_argument("--bucket-size", type=float, default=2000)
-    serve.add_argument("--restore-rate", type=float, default=100)
-    serve.add_argument("--cost-model", choices=MODELS, default="measured")
-    serve.add_argument("--max-cost", type=int, default=1000)
-    serve.add_argument("--bulk-delay-ms", type=int, default=300)
     serve.add_argument("--ready-file", type=Path, help="also write the URL to this file once serving")
+    if platform is not None:
+        group = serve.add_argument_group(f"{platform} options")
+        _platform_module(platform).add_arguments(group)
     return parser
 
 
-def _stores(values: list[str] | None) -> list[str]:
-    names = [name.strip() for value in values or ["demo-store"] for name in value.split(",") if name.strip()]
+def _stores(values: list[str] | None, default: list[str]) -> list[str]:
+    names = [name.strip() for value in values or default for name in value.split(",") if name.strip()]
     return list(dict.fromkeys(names))
 
 
 def serve(args: argparse.Namespace) -> int:
-    app = ShopifyApp(_stores(args.stores), locations=args.locations, items=args.items, seed=args.seed,
-                     bucket_size=args.bucket_size, restore_rate=args.restore_rate, cost_model=args.cost_model,
-                     max_cost=args.max_cost, bulk_delay_ms=args.bulk_delay_ms)
+    module = _platform_module(args.platform)
+    app = module.make_app(args, _stores(args.stores, list(module.DEFAULT_STORES)))
     server = SandboxServer(app, args.host, args.port).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -59,8 +78,17 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _platform_of(argv: list[str]) -> str:
+    """The ``--platform`` value (first pass), so the platform's own flags can be added before parsing."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--platform", choices=sorted(PLATFORMS), default=DEFAULT_PLATFORM)
+    known, _ = pre.parse_known_args(argv)
+    return known.platform
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_platform_of(argv)).parse_args(argv)
     if args.command == "serve":
         return serve(args)
     return 2

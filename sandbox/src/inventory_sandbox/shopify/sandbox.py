@@ -14,7 +14,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable
 
-from .server import SandboxServer, ShopifyApp, token_for
+from ..server import SandboxServer
+from .app import ShopifyApp, token_for
 
 
 class ShopifySandbox:
