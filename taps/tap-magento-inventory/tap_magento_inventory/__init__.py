@@ -1,0 +1,1 @@
+"""Singer tap for Magento 2 inventory."""
