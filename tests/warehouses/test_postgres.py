@@ -7,9 +7,11 @@ same database. Without a PostgreSQL server these tests skip locally and fail und
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from conftest import STORE_ITEMS, require, run_meltano
+from conftest import ROOT, STORE_ITEMS, meltano_bin, require, run_meltano
 from support import postgres
 from support.mart import STORE, assert_mart_equals_truth, control, mart_levels, tap_env
 
@@ -60,3 +62,55 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
         assert key not in after
         assert not [k for k in after if k[2] == gone_item]
         assert_mart_equals_truth(database.rows, sandbox)
+
+
+# ---------------------------------------------------------------------------------------------- clear errors
+# The first task of every postgres job is `warehouse-check:postgres` (utilities/warehouse-check): before the
+# tap reads anything it must say in one line what is wrong, and the job must exit non-zero. Meltano's own state
+# database stays reachable here (MELTANO_DATABASE_URI); when that one is down, Meltano itself fails first.
+
+def _failing_job(env: dict[str, str]) -> str:
+    proc = subprocess.run(
+        [str(meltano_bin()), ENVIRONMENT, "run", "inventory-sync--postgres"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL, check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"the job succeeded:\n{output[-3000:]}"
+    lines = [line.split("warehouse-check: ", 1)[1] for line in output.splitlines() if "warehouse-check: " in line]
+    assert len(lines) == 1, f"expected one warehouse-check line, got {lines}:\n{output[-3000:]}"
+    assert "Traceback" not in output, output[-3000:]
+    assert "Running catalog discovery" not in output, "the tap ran although the warehouse is unusable"
+    return lines[0]
+
+
+def _offline_tap_env(env: dict[str, str]) -> dict[str, str]:
+    # The check fails before the tap starts, so the store is never called.
+    return {**env, "TAP_SHOPIFY_INVENTORY_STORE": STORE, "TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN": "shpat_unused",
+            "TAP_SHOPIFY_INVENTORY_API_URL": "http://127.0.0.1:9/stores/demo-store"}
+
+
+def test_unreachable_server_is_one_line(meltano_env, database) -> None:
+    port = postgres.closed_port()
+    env = {**_offline_tap_env(meltano_env), **database.env(), "PGPORT": str(port)}
+    line = _failing_job(env)
+    assert line.startswith(f"cannot reach PostgreSQL at {postgres.HOST}:{port} (connection refused)"), line
+
+
+def test_wrong_user_is_one_line(meltano_env, database) -> None:
+    env = {**_offline_tap_env(meltano_env), **database.env(), "PGUSER": "no_such_inventory_role"}
+    line = _failing_job(env)
+    assert 'refused user "no_such_inventory_role"' in line and "does not exist" in line, line
+    assert "PGUSER" in line, line
+
+
+def test_role_without_create_is_one_line(meltano_env, database) -> None:
+    role = f"inventory_reader_{database.name.rsplit('_', 1)[-1]}"
+    postgres.execute("postgres", f"create role \"{role}\" login password 'reader'")
+    try:
+        # PostgreSQL 15: a new role may connect, but neither create schemas nor write to `public`.
+        env = {**_offline_tap_env(meltano_env), **database.env(), "PGUSER": role, "PGPASSWORD": "reader"}
+        line = _failing_job(env)
+        assert line.startswith(f'user "{role}" may not create schema "raw_shopify" in database "{database.name}"'), line
+        assert f'GRANT CREATE ON DATABASE "{database.name}" TO "{role}"' in line, line
+    finally:
+        postgres.execute("postgres", f'drop role if exists "{role}"')
