@@ -425,9 +425,9 @@ class BigCommerceStream(RESTStream):
         url = f"{self.url_base}{self.path}"
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             wait = self._throttle_wait(response)
-            if H_LEFT in lower_headers(response):
-                self.pacer.left = 0
-                self.pacer.reset_at = self.pacer._clock() + wait  # noqa: SLF001
+            # The wait covers the reset; the next answer tells the new window's state.
+            self.pacer.left = None
+            self.pacer.reset_at = None
             raise ThrottledError(f"HTTP 429 {where}", response, wait)
         body = self._json_or_none(response)
         if status == HTTPStatus.UNAUTHORIZED:

@@ -96,7 +96,9 @@ def run_cli(
 def tap_executable() -> str:
     """The installed console script, next to this interpreter."""
     candidate = Path(sys.executable).parent / "tap-bigcommerce-inventory"
-    return str(candidate) if candidate.exists() else (shutil.which("tap-bigcommerce-inventory") or "tap-bigcommerce-inventory")
+    if candidate.exists():
+        return str(candidate)
+    return shutil.which("tap-bigcommerce-inventory") or "tap-bigcommerce-inventory"
 
 
 @pytest.fixture
