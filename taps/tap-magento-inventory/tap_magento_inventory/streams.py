@@ -217,7 +217,7 @@ class InventoryLevelsStream(MagentoStream):
         return items
 
     def legacy_rows(self) -> t.Iterable[dict]:
-        """Legacy stock items as source items of source `default`."""
+        """Legacy stock items of simple-type products as source items of source `default`."""
         stock_items = self.stock_items()
         skus: dict[str, str] = {}
         ids = sorted(stock_items, key=lambda v: (len(v), v))
@@ -226,7 +226,8 @@ class InventoryLevelsStream(MagentoStream):
             for product in self.get_paged(
                 "/V1/products", groups=[[("entity_id", chunk, "in")]], sort=[("entity_id", "ASC")]
             ):
-                skus[str(product["id"])] = product["sku"]
+                if product.get("type_id") not in COMPOSITE_TYPES:  # no stock of their own, as with MSI
+                    skus[str(product["id"])] = product["sku"]
         for product_id in ids:
             item = stock_items[product_id]
             if product_id not in skus:

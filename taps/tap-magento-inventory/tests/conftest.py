@@ -145,14 +145,7 @@ class Sandbox:
     def oauth_config(self, **overrides: t.Any) -> dict:  # noqa: ANN401
         """Tap config signing with OAuth 1.0a (the sandbox's credentials for this store)."""
         creds = self.control("GET", "oauth", store=self.store)
-        return self.config(
-            auth_method="oauth1",
-            access_token=creds["access_token"],
-            consumer_key=creds["consumer_key"],
-            consumer_secret=creds["consumer_secret"],
-            access_token_secret=creds["access_token_secret"],
-            **overrides,
-        )
+        return self.config(**{"auth_method": "oauth1", **creds, **overrides})
 
     def control(self, method: str, path: str, body: dict | None = None, **params: t.Any) -> t.Any:  # noqa: ANN401
         """Call the control API under /_sandbox/."""

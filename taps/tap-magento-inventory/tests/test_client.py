@@ -253,7 +253,7 @@ def test_store_without_msi_falls_back_to_legacy_stock_items() -> None:
         assert [r["stock_id"] for r in records["stocks"]] == ["1"]
         assert [(r["stock_id"], r["source_code"]) for r in records["stock_source_links"]] == [("1", "default")]
         levels = {r["sku"]: r for r in records["inventory_levels"]}
-        assert set(levels) == {"SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "CONF-1", "SKU-7"}
+        assert set(levels) == {"SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7"}  # not the configurable
         assert {r["location_id"] for r in levels.values()} == {"default"}
         assert (levels["SKU-1"]["inventory_item_id"], levels["SKU-1"]["on_hand"], levels["SKU-1"]["available"]) == (
             "1", 10, 10,

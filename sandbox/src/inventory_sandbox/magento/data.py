@@ -283,6 +283,11 @@ class StoreData:
     def iter_truth(self, stream: str) -> Iterator[dict]:
         store = self.name
         if stream == "locations":
+            if self.mode == "single":  # no MSI: nothing is known about the one implicit source but its code
+                yield {"store_id": store, "location_id": "default", "name": "Default Source", "is_active": True,
+                       "updated_at": None, "description": None, "country_id": None, "region": None, "city": None,
+                       "postcode": None}
+                return
             for s in self.sources.values():
                 yield {"store_id": store, "location_id": s["source_code"], "name": s["name"],
                        "is_active": s["enabled"], "updated_at": None, "description": s["description"],
