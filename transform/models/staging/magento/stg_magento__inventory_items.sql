@@ -1,0 +1,74 @@
+with
+
+source as (
+
+    select * from {{ source('magento', 'inventory_items') }}
+
+),
+
+renamed as (
+
+    select
+        cast(store_id as varchar) as store_id,
+        cast(inventory_item_id as varchar) as inventory_item_id,
+        cast(product_id as varchar) as product_id,
+        cast(variant_id as varchar) as variant_id,
+        cast(sku as varchar) as sku,
+        cast(name as varchar) as product_name,
+        cast(type_id as varchar) as product_type,
+        cast(status as integer) = 1 as is_enabled,
+        cast(is_tracked as boolean) as is_tracked,
+        lower(cast(oversell_policy as varchar)) as oversell_policy,
+        cast(backorders as integer) as backorders,
+        cast(unit_cost as decimal(18, 4)) as unit_cost,
+        upper(cast(currency as varchar)) as currency,
+        cast(created_at as timestamp) as created_at,
+        cast(updated_at as timestamp) as updated_at,
+        cast(synced_at as timestamp) as synced_at,
+        _sdc_extracted_at,
+        _sdc_batched_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    {{ latest_row_per_key('renamed', ['store_id', 'inventory_item_id']) }}
+
+),
+
+flagged as (
+
+    {{ flag_vanished_rows('deduplicated', source('magento', 'sync_runs'), 'inventory_items') }}
+
+),
+
+final as (
+
+    select
+        flagged.store_id,
+        flagged.inventory_item_id,
+        flagged.product_id,
+        flagged.variant_id,
+        flagged.sku,
+        flagged.product_name,
+        flagged.product_type,
+        flagged.is_enabled,
+        flagged.is_tracked,
+        flagged.oversell_policy,
+        flagged.backorders,
+        flagged.is_deleted,
+        flagged.unit_cost,
+        flagged.currency,
+        flagged.created_at,
+        flagged.updated_at,
+        flagged.synced_at,
+        flagged._sdc_extracted_at,
+        flagged._sdc_batched_at
+
+    from flagged
+
+)
+
+select * from final

@@ -1,0 +1,79 @@
+with
+
+source as (
+
+    select * from {{ source('magento', 'inventory_levels') }}
+
+),
+
+renamed as (
+
+    select
+        cast(store_id as varchar) as store_id,
+        cast(location_id as varchar) as location_id,
+        cast(inventory_item_id as varchar) as inventory_item_id,
+        cast(sku as varchar) as sku,
+        cast(status as integer) = 1 as is_in_stock,
+        -- available = quantity when the source item is in stock, else 0; on_hand = quantity (whole units)
+        cast(available as integer) as available,
+        cast(on_hand as integer) as on_hand,
+        cast(quantity as decimal(18, 4)) as source_quantity,
+        -- Magento keeps reservations per stock, not per source, and has no incoming/damaged/QC/safety stock
+        cast(committed as integer) as committed,
+        cast(reserved as integer) as reserved,
+        cast(incoming as integer) as incoming,
+        cast(null as integer) as damaged,
+        cast(null as integer) as quality_control,
+        cast(null as integer) as safety_stock,
+        -- source items carry no timestamp: the snapshot that last saw the row stands in for it
+        coalesce(cast(updated_at as timestamp), cast(synced_at as timestamp)) as updated_at,
+        cast(synced_at as timestamp) as synced_at,
+        _sdc_extracted_at,
+        _sdc_batched_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    {{ latest_row_per_key('renamed', ['store_id', 'location_id', 'inventory_item_id']) }}
+
+),
+
+flagged as (
+
+    {{ flag_vanished_rows('deduplicated', source('magento', 'sync_runs'), 'inventory_levels') }}
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['flagged.store_id', 'flagged.location_id', 'flagged.inventory_item_id']) }}
+            as inventory_level_sk,
+        flagged.store_id,
+        flagged.location_id,
+        flagged.inventory_item_id,
+        flagged.sku,
+        flagged.is_in_stock,
+        flagged.is_deleted,
+        flagged.available,
+        flagged.on_hand,
+        flagged.source_quantity,
+        flagged.committed,
+        flagged.reserved,
+        flagged.incoming,
+        flagged.damaged,
+        flagged.quality_control,
+        flagged.safety_stock,
+        flagged.updated_at,
+        flagged.synced_at,
+        flagged._sdc_extracted_at,
+        flagged._sdc_batched_at
+
+    from flagged
+
+)
+
+select * from final
