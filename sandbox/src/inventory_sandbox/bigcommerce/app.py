@@ -390,7 +390,7 @@ class BigCommerceApp:
                        "levels": st.data.level_count} for name, st in self.stores.items()}})
         if route == ("GET", "truth"):
             data = self._store(query.get("store")).data
-            streams = [s for s in query.get("streams", ",".join(TRUTH_STREAMS)).split(",") if s]
+            streams = [s for s in (query.get("streams") or ",".join(TRUTH_STREAMS)).split(",") if s]
             unknown = set(streams) - set(TRUTH_STREAMS)
             if unknown:
                 raise ValueError(f"unknown streams {sorted(unknown)}")
