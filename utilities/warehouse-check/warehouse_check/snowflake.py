@@ -49,7 +49,7 @@ def check(schemas: list[str], timeout: int) -> str:
     from snowflake.connector import errors
 
     where = f"account {cfg['account']}"
-    database = cfg.pop("database")
+    database = cfg["database"]
     try:
         con = snowflake.connector.connect(**cfg, login_timeout=timeout, network_timeout=timeout,
                                           client_session_keep_alive=False)
@@ -78,7 +78,9 @@ def check(schemas: list[str], timeout: int) -> str:
                 raise CheckFailed(f"role may not create schema {schema} in database {database} ({_message(exc)}); "
                                   f"grant it: GRANT CREATE SCHEMA ON DATABASE {database} TO ROLE <role>") from None
             try:
-                cur.execute(f"create temporary table {database}.{schema}.{probe} (id integer)")
+                # A plain table, dropped at once: temporary tables cannot be created in a named schema on
+                # every Snowflake look-alike, and the loader needs CREATE TABLE there anyway.
+                cur.execute(f"create table {database}.{schema}.{probe} (id integer)")
                 cur.execute(f"drop table if exists {database}.{schema}.{probe}")
             except errors.Error as exc:
                 raise CheckFailed(f"role may not create tables in {database}.{schema} ({_message(exc)}); "
