@@ -1,32 +1,58 @@
 #!/usr/bin/env bash
-# The README's demo: start a sandbox Shopify store, run the inventory-sync job
-# (tap -> DuckDB -> dbt), print a summary from the mart, stop the sandbox.
+# The README's demo: start sandbox Shopify, BigCommerce and Magento stores, run the inventory-sync job
+# (each tap -> DuckDB, then dbt), print a summary from the mart, stop the sandboxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 mkdir -p output
-ready="$(mktemp)"
-store="demo-store"
-.venv/bin/inventory-sandbox serve --platform shopify --host 127.0.0.1 --port 0 --stores "$store" \
-  --locations 4 --items "${DEMO_ITEMS:-2000}" --seed 7 --ready-file "$ready" >output/sandbox.log 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; rm -f "$ready"' EXIT
-for _ in $(seq 1 100); do [ -s "$ready" ] && break; sleep 0.1; done
-[ -s "$ready" ] || { echo "demo: the sandbox store did not start; see output/sandbox.log" >&2; exit 1; }
-url="$(cat "$ready")"
-echo "demo: sandbox Shopify store '$store' at $url"
+items="${DEMO_ITEMS:-2000}"
+pids=()
+ready_files=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "${ready_files[@]}"
+}
+trap cleanup EXIT
+
+# start_sandbox PLATFORM STORE: starts one sandbox server and prints its base URL.
+start_sandbox() {
+  local platform="$1" store="$2" ready
+  ready="$(mktemp)"
+  ready_files+=("$ready")
+  .venv/bin/inventory-sandbox serve --platform "$platform" --host 127.0.0.1 --port 0 --stores "$store" \
+    --locations 4 --items "$items" --seed 7 --ready-file "$ready" >"output/sandbox-$platform.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 150); do [ -s "$ready" ] && break; sleep 0.1; done
+  [ -s "$ready" ] || { echo "demo: the $platform sandbox did not start; see output/sandbox-$platform.log" >&2; exit 1; }
+  SANDBOX_URL="$(cat "$ready")"
+}
+
+start_sandbox shopify demo-store;   shopify_url="$SANDBOX_URL"
+start_sandbox bigcommerce demostore; bigcommerce_url="$SANDBOX_URL"
+start_sandbox magento demo-store;   magento_url="$SANDBOX_URL"
+echo "demo: sandbox stores: Shopify $shopify_url, BigCommerce $bigcommerce_url, Magento $magento_url"
 
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 export WAREHOUSE_PATH="$PWD/output/demo.duckdb"
-export TAP_SHOPIFY_INVENTORY_STORE="$store"
-export TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN="shpat_sandbox_$store"
-export TAP_SHOPIFY_INVENTORY_API_URL="$url/stores/$store"
+export TAP_SHOPIFY_INVENTORY_STORE=demo-store
+export TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN=shpat_sandbox_demo-store
+export TAP_SHOPIFY_INVENTORY_API_URL="$shopify_url/stores/demo-store"
+export TAP_BIGCOMMERCE_INVENTORY_STORE_HASH=demostore
+export TAP_BIGCOMMERCE_INVENTORY_ACCESS_TOKEN=bc_sandbox_demostore
+export TAP_BIGCOMMERCE_INVENTORY_API_URL="$bigcommerce_url/stores/demostore"
+export TAP_MAGENTO_INVENTORY_BASE_URL="$magento_url/stores/demo-store"
+export TAP_MAGENTO_INVENTORY_STORE_ID=demo-store
+export TAP_MAGENTO_INVENTORY_ACCESS_TOKEN=mg_sandbox_demo-store
 rm -f "$WAREHOUSE_PATH"
 
-echo "demo: meltano run inventory-sync (tap-shopify-inventory -> target-duckdb -> dbt build)"
+echo "demo: meltano run inventory-sync (three taps -> target-duckdb, then dbt build)"
 started=$(date +%s)
 .venv/bin/meltano --log-level=warning run --full-refresh inventory-sync >output/demo-run.log 2>&1 \
   || { tail -40 output/demo-run.log; echo "demo: the job failed; full log in output/demo-run.log" >&2; exit 1; }
 echo "demo: job finished in $(( $(date +%s) - started ))s (log: output/demo-run.log)"
-.venv/bin/python scripts/demo_summary.py --warehouse "$WAREHOUSE_PATH" --source "shopify=$store@$url"
+.venv/bin/python scripts/demo_summary.py --warehouse "$WAREHOUSE_PATH" \
+  --source "shopify=demo-store@$shopify_url" \
+  --source "bigcommerce=demostore@$bigcommerce_url" \
+  --source "magento=demo-store@$magento_url"
