@@ -16,9 +16,9 @@ MeltanoLabs target-snowflake 0.20.x sends and fakesnow does not run as shipped (
    COPY result rows; MERGE runs the loader's own MERGE text from a table holding its own deduplicating
    subquery's rows (fakesnow cannot MERGE from a subquery that reads JSON), answering its row counts.
 5. `drop file format [if exists] F`: fakesnow parses CREATE FILE FORMAT but not DROP.
-6. `create or replace temporary table DB.SCHEMA.T ...` (dbt-snowflake's unit tests and incremental models):
-   DuckDB keeps temporary tables in one catalog of its own, so fakesnow refuses a qualified name; the shim
-   creates a transient (plain) table instead, which dbt drops after use.
+6. `create or replace temporary table|view DB.SCHEMA.T ...` (dbt-snowflake's unit tests and incremental
+   models): DuckDB keeps temporary objects in one catalog of its own, so fakesnow refuses a qualified name; the
+   shim creates a transient (plain) table or a plain view instead, which dbt drops after use.
 
 Everything else, including target-snowflake's DDL, reflection and dbt-snowflake's whole build, is fakesnow's.
 """
@@ -63,7 +63,8 @@ MERGE = re.compile(
     r"'@~/(?P<path>[^']*)'\s*\(\s*file_format\s*=>\s*(?P<ff>.*?)\s*\)\s*(?P<dedup>qualify\s.*?)?\)\s+"
     r"(?P<src_alias>\w+)\s+(?P<rest>on\s.*)$", re.I | re.S)
 TEMP_TABLE = re.compile(
-    r"^(?P<head>\s*(?:/\*.*?\*/\s*)?create\s+or\s+replace\s+)temporary(?P<tail>\s+table\s+\S+\.\S+\.\S+)",
+    r"^(?P<head>\s*(?:/\*.*?\*/\s*)?create\s+or\s+replace\s+)temporary(?P<tail>\s+(?P<kind>table|view)\s+"
+    r"\S+\.\S+\.\S+)",
     re.I | re.S)
 DROP_FILE_FORMAT = re.compile(r"^\s*drop\s+file\s+format\s+(?:if\s+exists\s+)?(?P<name>.+?)\s*;?\s*$", re.I | re.S)
 DOLLAR_1 = re.compile(r"\$1(?=:)")
@@ -175,7 +176,8 @@ def rewrite(session, sql: str) -> tuple[str, list[str]]:
                 f"{int(updated)} as \"number of rows updated\""), []
 
     if m := TEMP_TABLE.match(sql):
-        return f"{m['head']}transient{m['tail']}{sql[m.end():]}", []
+        kind = "transient" if m["kind"].lower() == "table" else ""
+        return f"{m['head']}{kind}{m['tail']}{sql[m.end():]}", []
 
     if m := DROP_FILE_FORMAT.match(sql):
         database, schema, name = fs_stage.parts_from_var(m["name"], session.database, session.schema)
