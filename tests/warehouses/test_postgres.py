@@ -10,10 +10,10 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from conftest import ROOT, STORE_ITEMS, meltano_bin, require, run_meltano
 from support import postgres
-from support.mart import STORE, assert_mart_equals_truth, control, mart_levels, tap_env
+from support.mart import offline_tap_env, sandboxes, tap_env
+from support.scenario import sync_then_reconcile
 
 inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
 
@@ -29,39 +29,15 @@ def database():
 
 
 def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
-    with inventory_sandbox.ShopifySandbox(stores=[STORE], locations=4, items=STORE_ITEMS, seed=11) as sandbox:
-        env = {**tap_env(sandbox, meltano_env), **database.env()}
+    with sandboxes(items=STORE_ITEMS, seed=11) as stores:
+        env = {**tap_env(stores, meltano_env), **database.env()}
 
-        # 1. First sync: everything arrives, and the state is kept in PostgreSQL, not on this machine.
-        run_meltano(env, ENVIRONMENT, "run", "inventory-sync--postgres")
-        levels = assert_mart_equals_truth(database.rows, sandbox)
-        assert levels > STORE_ITEMS
-        items = database.rows("select count(*) as n from analytics.stg_shopify__inventory_items")
-        assert items[0]["n"] == len(sandbox.truth(STORE)["inventory_items"])
-        states = {r["state_id"] for r in database.rows("select state_id from public.state")}
-        assert "postgres:tap-shopify-inventory-to-target-postgres" in states
+        def state_is_in_postgres() -> None:  # so it survives a lost machine
+            states = {r["state_id"] for r in database.rows("select state_id from public.state")}
+            assert "postgres:tap-shopify-inventory-to-target-postgres" in states, states
 
-        # 2. Stock moves: the incremental run converges again.
-        assert len(control(sandbox, "stock", changes=25, seed=3)["changed"]) == 25
-        run_meltano(env, ENVIRONMENT, "run", "inventory-sync--postgres")
-        assert_mart_equals_truth(database.rows, sandbox)
-
-        # 3. Deletions: invisible to the incremental run, removed by the reconcile job's full snapshot.
-        truth = sandbox.truth(STORE)
-        gone_level = truth["inventory_levels"][0]
-        control(sandbox, "disconnect", inventory_item_id=gone_level["inventory_item_id"],
-                location_id=gone_level["location_id"])
-        gone_item = truth["inventory_items"][-1]["inventory_item_id"]
-        control(sandbox, "delete_item", inventory_item_id=gone_item)
-        run_meltano(env, ENVIRONMENT, "run", "inventory-sync--postgres")
-        key = (STORE, gone_level["location_id"], gone_level["inventory_item_id"])
-        assert key in mart_levels(database.rows)
-
-        run_meltano(env, ENVIRONMENT, "run", "inventory-reconcile--postgres")
-        after = mart_levels(database.rows)
-        assert key not in after
-        assert not [k for k in after if k[2] == gone_item]
-        assert_mart_equals_truth(database.rows, sandbox)
+        sync_then_reconcile(lambda job: run_meltano(env, ENVIRONMENT, "run", f"{job}--postgres"),
+                            database.rows, stores, STORE_ITEMS, after_first_sync=state_is_in_postgres)
 
 
 # ---------------------------------------------------------------------------------------------- clear errors
@@ -83,21 +59,16 @@ def _failing_job(env: dict[str, str]) -> str:
     return lines[0]
 
 
-def _offline_tap_env(env: dict[str, str]) -> dict[str, str]:
-    # The check fails before the tap starts, so the store is never called.
-    return {**env, "TAP_SHOPIFY_INVENTORY_STORE": STORE, "TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN": "shpat_unused",
-            "TAP_SHOPIFY_INVENTORY_API_URL": "http://127.0.0.1:9/stores/demo-store"}
-
 
 def test_unreachable_server_is_one_line(meltano_env, database) -> None:
     port = postgres.closed_port()
-    env = {**_offline_tap_env(meltano_env), **database.env(), "PGPORT": str(port)}
+    env = {**offline_tap_env(meltano_env), **database.env(), "PGPORT": str(port)}
     line = _failing_job(env)
     assert line.startswith(f"cannot reach PostgreSQL at {postgres.HOST}:{port} (connection refused)"), line
 
 
 def test_wrong_user_is_one_line(meltano_env, database) -> None:
-    env = {**_offline_tap_env(meltano_env), **database.env(), "PGUSER": "no_such_inventory_role"}
+    env = {**offline_tap_env(meltano_env), **database.env(), "PGUSER": "no_such_inventory_role"}
     line = _failing_job(env)
     assert 'refused user "no_such_inventory_role"' in line and "does not exist" in line, line
     assert "PGUSER" in line, line
@@ -108,7 +79,7 @@ def test_role_without_create_is_one_line(meltano_env, database) -> None:
     postgres.execute("postgres", f"create role \"{role}\" login password 'reader'")
     try:
         # PostgreSQL 15: a new role may connect, but neither create schemas nor write to `public`.
-        env = {**_offline_tap_env(meltano_env), **database.env(), "PGUSER": role, "PGPASSWORD": "reader"}
+        env = {**offline_tap_env(meltano_env), **database.env(), "PGUSER": role, "PGPASSWORD": "reader"}
         line = _failing_job(env)
         assert line.startswith(f'user "{role}" may not create schema "raw_shopify" in database "{database.name}"'), line
         assert f'GRANT CREATE ON DATABASE "{database.name}" TO "{role}"' in line, line

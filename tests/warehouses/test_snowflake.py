@@ -15,9 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, STORE_ITEMS, meltano_bin, require, run_meltano
-from support.mart import STORE, assert_mart_equals_truth, control, mart_levels, tap_env
+from support.mart import offline_tap_env, sandboxes, tap_env
+from support.scenario import sync_then_reconcile
 from support.snowflake import emulator as snowflake_emulator
 
 inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
@@ -34,37 +34,18 @@ def emulator():
 
 
 def test_sync_then_reconcile_equals_ground_truth(meltano_env, emulator) -> None:
-    with inventory_sandbox.ShopifySandbox(stores=[STORE], locations=4, items=STORE_ITEMS, seed=13) as sandbox:
-        env = {**tap_env(sandbox, meltano_env), **emulator.env()}
+    with sandboxes(items=STORE_ITEMS, seed=13) as stores:
+        env = {**tap_env(stores, meltano_env), **emulator.env()}
 
-        # 1. First sync: PUT to the user stage, MERGE from it, then the whole dbt build.
-        run_meltano(env, ENVIRONMENT, "run", "inventory-sync--snowflake")
-        levels = assert_mart_equals_truth(emulator.rows, sandbox)
-        assert levels > STORE_ITEMS
-        items = emulator.rows("select count(*) as n from analytics.stg_shopify__inventory_items")
-        assert items[0]["n"] == len(sandbox.truth(STORE)["inventory_items"])
-        assert emulator.rows("list @FAKESNOW_SHIM.PUBLIC.USER_STAGE") == [], "staged files were not removed"
+        def run(job: str) -> None:
+            run_meltano(env, ENVIRONMENT, "run", f"{job}--snowflake")
+            # every batch went PUT -> MERGE -> REMOVE: nothing left in the stage, one raw row per key
+            assert emulator.rows("list @FAKESNOW_SHIM.PUBLIC.USER_STAGE") == [], "staged files were not removed"
+            raw = emulator.rows("select count(*) as n, count(distinct store_id || '|' || location_id || '|' || "
+                                "inventory_item_id) as k from raw_shopify.inventory_levels")
+            assert raw[0]["n"] == raw[0]["k"], "MERGE left duplicate keys in the raw table"
 
-        # 2. Stock moves: the incremental run MERGEs the changed levels; dbt rebuilds; equal again.
-        assert len(control(sandbox, "stock", changes=25, seed=3)["changed"]) == 25
-        run_meltano(env, ENVIRONMENT, "run", "inventory-sync--snowflake")
-        assert_mart_equals_truth(emulator.rows, sandbox)
-        raw = emulator.rows("select count(*) as n, count(distinct store_id || location_id || inventory_item_id) as k "
-                            "from raw_shopify.inventory_levels")
-        assert raw[0]["n"] == raw[0]["k"], "MERGE left duplicate keys in the raw table"
-
-        # 3. Deletions: removed by the reconcile job's full snapshot.
-        truth = sandbox.truth(STORE)
-        gone_level = truth["inventory_levels"][0]
-        control(sandbox, "disconnect", inventory_item_id=gone_level["inventory_item_id"],
-                location_id=gone_level["location_id"])
-        gone_item = truth["inventory_items"][-1]["inventory_item_id"]
-        control(sandbox, "delete_item", inventory_item_id=gone_item)
-        run_meltano(env, ENVIRONMENT, "run", "inventory-reconcile--snowflake")
-        after = mart_levels(emulator.rows)
-        assert (STORE, gone_level["location_id"], gone_level["inventory_item_id"]) not in after
-        assert not [k for k in after if k[2] == gone_item]
-        assert_mart_equals_truth(emulator.rows, sandbox)
+        sync_then_reconcile(run, emulator.rows, stores, STORE_ITEMS)
 
 
 # ------------------------------------------------------------------------------- incremental strategies
@@ -95,8 +76,9 @@ def test_incremental_strategies_rerun(meltano_env, emulator, tmp_path) -> None:
         "name: incremental_probe\nversion: '1.0.0'\nprofile: inventory\n")
     for strategy, key in STRATEGIES.items():
         name = "inc_" + strategy.replace("+", "_")
+        options = f"materialized='incremental', incremental_strategy='{strategy}'" + (f", {key}" if key else "")
         (project / "models" / f"{name}.sql").write_text(
-            f"{{{{ config(materialized='incremental', incremental_strategy='{strategy}'{', ' + key if key else ''}) }}}}\n"
+            f"{{{{ config({options}) }}}}\n"
             "select id, val, updated_at from probe.source_rows\n"
             "{% if is_incremental() and config.get('incremental_strategy') != 'insert_overwrite' %}\n"
             "where updated_at > (select max(updated_at) from {{ this }})\n{% endif %}\n")
@@ -127,10 +109,8 @@ def test_unreachable_snowflake_is_one_line(meltano_env, emulator) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    env = {**meltano_env, **emulator.env(), "INVENTORY_SNOWFLAKE_EMULATOR_URL": f"http://127.0.0.1:{closed}",
-           "WAREHOUSE_CHECK_TIMEOUT": "5", "TAP_SHOPIFY_INVENTORY_STORE": STORE,
-           "TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN": "shpat_unused",
-           "TAP_SHOPIFY_INVENTORY_API_URL": "http://127.0.0.1:9/stores/demo-store"}
+    env = {**offline_tap_env(meltano_env), **emulator.env(), "INVENTORY_SNOWFLAKE_EMULATOR_URL": f"http://127.0.0.1:{closed}",
+           "WAREHOUSE_CHECK_TIMEOUT": "5"}
     with snowflake_emulator.redirect_installed():
         proc = subprocess.run([str(meltano_bin()), ENVIRONMENT, "run", "inventory-sync--snowflake"], cwd=ROOT,
                               env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)

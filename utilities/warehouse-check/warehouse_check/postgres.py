@@ -60,7 +60,8 @@ def check(schemas: list[str], timeout: int) -> str:
                                   (schema, schema)).fetchone()[0]
                 if not can:
                     raise CheckFailed(f"user \"{user}\" may not create tables in schema \"{schema}\" of database "
-                                      f"\"{database}\"; grant it: GRANT USAGE, CREATE ON SCHEMA \"{schema}\" TO \"{user}\"")
+                                      f"\"{database}\"; grant it: "
+                                      f"GRANT USAGE, CREATE ON SCHEMA \"{schema}\" TO \"{user}\"")
             else:
                 can = con.execute("select has_database_privilege(current_database(), 'CREATE')").fetchone()[0]
                 if not can:
