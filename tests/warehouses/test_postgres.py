@@ -8,6 +8,7 @@ same database. Without a PostgreSQL server these tests skip locally and fail und
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, STORE_ITEMS, meltano_bin, require, run_meltano
@@ -35,6 +36,8 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
         def state_is_in_postgres() -> None:  # so it survives a lost machine
             states = {r["state_id"] for r in database.rows("select state_id from public.state")}
             assert "postgres:tap-shopify-inventory-to-target-postgres" in states, states
+            local = Path(meltano_env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///"))
+            assert not local.exists(), "Meltano wrote a local system database although the state is in PostgreSQL"
 
         sync_then_reconcile(lambda job: run_meltano(env, ENVIRONMENT, "run", f"{job}--postgres"),
                             database.rows, stores, STORE_ITEMS, after_first_sync=state_is_in_postgres)
