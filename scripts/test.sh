@@ -11,7 +11,7 @@ for tap in taps/tap-*/; do
   scripts/check-tap-alone.sh "${tap%/}" || status=1
 done
 # 2. The sandbox stores' own tests.
-.venv/bin/python -m pytest sandbox/tests -q -p no:cacheprovider || status=1
-# 3. Cross-package contract and end-to-end tests (Meltano, loader, dbt).
-.venv/bin/python -m pytest tests -q -p no:cacheprovider || status=1
+.venv/bin/python -m pytest sandbox/tests -q -rs -p no:cacheprovider || status=1
+# 3. Cross-package contract, loader, end-to-end and warehouse tests (Meltano, DuckDB, PostgreSQL, Snowflake emulator).
+.venv/bin/python -m pytest tests -q -rs -p no:cacheprovider || status=1
 exit "$status"
