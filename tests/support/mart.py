@@ -65,6 +65,7 @@ def tap_env(stores: dict[str, object], env: dict[str, str]) -> dict[str, str]:
         "TAP_BIGCOMMERCE_INVENTORY_STORE_HASH": BIGCOMMERCE.store,
         "TAP_BIGCOMMERCE_INVENTORY_ACCESS_TOKEN": bigcommerce.token(BIGCOMMERCE.store),
         "TAP_BIGCOMMERCE_INVENTORY_API_URL": bigcommerce.api_url(BIGCOMMERCE.store),
+        "TAP_BIGCOMMERCE_INVENTORY_LOOKBACK": "0",
         "TAP_MAGENTO_INVENTORY_BASE_URL": magento.base_url(MAGENTO.store),
         "TAP_MAGENTO_INVENTORY_STORE_ID": MAGENTO.store,
         "TAP_MAGENTO_INVENTORY_ACCESS_TOKEN": magento.token(MAGENTO.store),

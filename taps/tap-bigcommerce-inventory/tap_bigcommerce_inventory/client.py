@@ -289,17 +289,19 @@ class BigCommerceStream(RESTStream):
         return params
 
     def modified_since(self) -> str | None:
-        """`date_modified:min`: the bookmark, else `start_date`, else None (read everything).
+        """`date_modified:min`: the bookmark minus `lookback`, never before `start_date`; None reads everything
+        (no bookmark and no start date, or `reconcile`).
 
         Always a full UTC timestamp: BigCommerce appends the current time of day to a date alone.
         """
-        if not self.filter_by_date_modified:
+        if not self.filter_by_date_modified or self.config.get("reconcile"):
             return None
         candidates = []
         state = self.get_context_state(None)
         bookmark = state.get("replication_key_value")
         if bookmark and state.get("replication_key") == self.replication_key:
-            candidates.append(parse_utc(bookmark))
+            lookback = dt.timedelta(seconds=int(self.config.get("lookback", 300)))
+            candidates.append(parse_utc(bookmark) - lookback)
         if start_date := self.config.get("start_date"):
             candidates.append(parse_utc(start_date))
         return utc_z(max(candidates)) if candidates else None

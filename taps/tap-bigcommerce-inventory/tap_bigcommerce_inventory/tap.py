@@ -57,6 +57,27 @@ class TapBigCommerceInventory(Tap):
             ),
         ),
         th.Property(
+            "lookback",
+            th.IntegerType(minimum=0),
+            default=300,
+            title="Lookback",
+            description=(
+                "Seconds re-read before the bookmark on each incremental run, for changes written late or in "
+                "the same second."
+            ),
+        ),
+        th.Property(
+            "reconcile",
+            th.BooleanType,
+            default=False,
+            title="Reconcile",
+            description=(
+                "Read inventory items in full (no `date_modified:min` filter) and mark them as a full snapshot "
+                "in `sync_runs`, so variants deleted at the source are removed downstream. Levels and locations "
+                "are full snapshots on every run."
+            ),
+        ),
+        th.Property(
             "api_url",
             th.StringType,
             title="API URL",

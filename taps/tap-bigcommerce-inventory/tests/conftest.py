@@ -141,6 +141,7 @@ class Sandbox:
             "api_url": f"{self.url}/stores/{self.store}",
             "request_timeout": 10,
             "max_retries": 3,
+            "lookback": 0,
             **overrides,
         }
 

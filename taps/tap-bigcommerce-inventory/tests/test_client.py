@@ -112,7 +112,8 @@ def test_date_modified_min_is_always_a_full_utc_timestamp() -> None:
                                                "replication_key_value": "2025-03-01T12:00:00Z"}}}
     for config, st, expected in (({**CONFIG, "start_date": "2025-02-01"}, None, "2025-02-01T00:00:00Z"),
                                  ({**CONFIG, "start_date": "2025-02-01T05:06:07+02:00"}, None, "2025-02-01T03:06:07Z"),
-                                 (CONFIG, state, "2025-03-01T12:00:00Z")):
+                                 ({**CONFIG, "lookback": 0}, state, "2025-03-01T12:00:00Z"),
+                                 (CONFIG, state, "2025-03-01T11:55:00Z")):  # default lookback: 300 s
         with responses.RequestsMock() as rsps:
             add_all(rsps)
             run = run_tap(config, state=st)
@@ -263,3 +264,15 @@ def test_token_is_sent_in_the_header_only() -> None:
             assert call.request.headers["X-Auth-Token"] == "secret-token-value"
             assert "secret-token-value" not in str(call.request.url)
     assert json.dumps(CONFIG)  # config untouched
+
+
+def test_reconcile_reads_items_in_full_and_marks_a_full_snapshot() -> None:
+    state = {"bookmarks": {"inventory_items": {"replication_key": "updated_at",
+                                               "replication_key_value": "2025-03-01T12:00:00Z"}}}
+    with responses.RequestsMock() as rsps:
+        add_all(rsps)
+        run = run_tap({**CONFIG, "reconcile": True}, state=state)
+        call = next(c for c in rsps.calls if "/catalog/products" in str(c.request.url))
+        assert "date_modified:min" not in params_of(call)
+    runs = {r["stream_name"]: r["is_full_snapshot"] for r in run.records["sync_runs"]}
+    assert runs == {"locations": True, "inventory_items": True, "inventory_levels": True}

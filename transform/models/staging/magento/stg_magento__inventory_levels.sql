@@ -25,8 +25,8 @@ renamed as (
         cast(null as integer) as damaged,
         cast(null as integer) as quality_control,
         cast(null as integer) as safety_stock,
-        -- source items carry no timestamp: the snapshot that last saw the row stands in for it
-        coalesce(cast(updated_at as timestamp), cast(synced_at as timestamp)) as updated_at,
+        -- source items carry no timestamp: null, as for BigCommerce (synced_at says when it was last seen)
+        cast(updated_at as timestamp) as updated_at,
         cast(synced_at as timestamp) as synced_at,
         _sdc_extracted_at,
         _sdc_batched_at
