@@ -22,7 +22,8 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from ..faults import HTML_PAGE, Fault, FaultQueue
+from ..control import ControlApp
+from ..faults import HTML_PAGE, FaultQueue
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
 from .data import TRUTH_STREAMS, NotFound, StoreData, TrackingMismatch
@@ -118,8 +119,9 @@ class StoreState:
         self.scopes = set(ALL_SCOPES)
 
 
-class BigCommerceApp:
+class BigCommerceApp(ControlApp):
     platform = "bigcommerce"
+    _not_found = NotFound
 
     def __init__(self, stores=("demostore",), locations: int = 4, items: int = 500, seed: int = 7,
                  window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False):
@@ -367,33 +369,15 @@ class BigCommerceApp:
         return Reply.json(200, {"transaction_id": str(uuid.uuid4())})
 
     # ------------------------------------------------------------------ control API
-    def _store(self, name) -> StoreState:
-        state = self.stores.get(name)
-        if state is None:
-            raise NotFound(f"unknown store {name!r}")
-        return state
-
-    def control(self, method: str, path: str, query: dict, body) -> Reply:
-        try:
-            return self._control(method, path, query, body if isinstance(body, dict) else {})
-        except NotFound as exc:
-            return Reply.json(404, {"error": exc.args[0] if exc.args else "not found"})
-        except (ValueError, KeyError, TypeError) as exc:
-            return Reply.json(400, {"error": f"{type(exc).__name__}: {exc}"})
+    def _health_store(self, name: str, st: StoreState) -> dict:
+        return {"api_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
+                "locations": st.data.location_count, "items": st.data.item_count, "levels": st.data.level_count}
 
     def _control(self, method: str, path: str, query: dict, body: dict) -> Reply:
         route = (method, path)
-        if route == ("GET", "health"):
-            return Reply.json(200, {"status": "ok", "platform": "bigcommerce", "stores": {
-                name: {"api_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
-                       "locations": st.data.location_count, "items": st.data.item_count,
-                       "levels": st.data.level_count} for name, st in self.stores.items()}})
         if route == ("GET", "truth"):
             data = self._store(query.get("store")).data
-            streams = [s for s in (query.get("streams") or ",".join(TRUTH_STREAMS)).split(",") if s]
-            unknown = set(streams) - set(TRUTH_STREAMS)
-            if unknown:
-                raise ValueError(f"unknown streams {sorted(unknown)}")
+            streams = self._truth_streams(query, TRUTH_STREAMS)
             with data.lock:
                 return Reply.json(200, data.truth(streams))
         if route == ("POST", "stock"):
@@ -422,26 +406,7 @@ class BigCommerceApp:
             data = self._store(body.get("store")).data
             with data.lock:
                 return Reply.json(200, data.set_location_enabled(body["location_id"], body.get("is_active", True)))
-        if route == ("GET", "log"):
-            return Reply.json(200, self.log.snapshot())
-        if route == ("POST", "log/reset"):
-            self.log.reset()
-            return Reply.json(200, {"ok": True})
-        if route == ("POST", "faults"):
-            for spec in body.get("faults") if "faults" in body else [body]:
-                self.faults.add(Fault.from_json(spec))
-            return Reply.json(200, {"pending": self.faults.pending()})
-        if route == ("GET", "faults"):
-            return Reply.json(200, {"pending": self.faults.pending()})
-        if route == ("DELETE", "faults"):
-            self.faults.clear()
-            return Reply.json(200, {"pending": []})
-        if route == ("POST", "config"):
-            self.configure(**body)
-            return Reply.json(200, self.config())
-        if route == ("GET", "config"):
-            return Reply.json(200, self.config())
-        return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})
+        return self._common_control(method, path, body)
 
     def configure(self, window_ms=None, quota=None, lowercase_headers=None, scopes=None, store=None) -> None:
         """Quota window (restarts the windows), header case, the token's scopes (all stores or ``store``)."""

@@ -9,49 +9,24 @@ The helper methods call the control API over HTTP, exactly as an out-of-process 
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 
-from ..server import SandboxServer
+from ..base import SandboxBase
 from .app import BigCommerceApp, token_for
 
 
-class BigCommerceSandbox:
+class BigCommerceSandbox(SandboxBase):
+    """``configure`` settings: ``window_ms``, ``quota``, ``lowercase_headers``, ``scopes`` (optional ``store``)."""
+
     def __init__(self, stores: Iterable[str] = ("demostore",), locations: int = 4, items: int = 500, seed: int = 7,
                  window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False,
                  host: str = "127.0.0.1", port: int = 0):
         self.stores = list(stores)
-        self.app = BigCommerceApp(self.stores, locations=locations, items=items, seed=seed, window_ms=window_ms,
-                                  quota=quota, lowercase_headers=lowercase_headers)
-        self.host, self.port = host, port
-        self._server: SandboxServer | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> BigCommerceSandbox:
-        if self._server is None:
-            self._server = SandboxServer(self.app, self.host, self.port).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> BigCommerceSandbox:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().__init__(BigCommerceApp(self.stores, locations=locations, items=items, seed=seed,
+                                        window_ms=window_ms, quota=quota, lowercase_headers=lowercase_headers),
+                         host, port)
 
     # ------------------------------------------------------------------ addresses
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not running")
-        return self._server.url
-
     def api_url(self, store: str = "demostore") -> str:
         """What a tap uses instead of ``https://api.bigcommerce.com/stores/{store_hash}``."""
         return f"{self.url}/stores/{store}"
@@ -61,24 +36,8 @@ class BigCommerceSandbox:
         return token_for(store)
 
     # ------------------------------------------------------------------ control API helpers
-    def _call(self, method: str, path: str, body: dict | None = None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.url}/_sandbox/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"{method} /_sandbox/{path} -> {exc.code}: {exc.read().decode()}") from None
-
-    def health(self) -> dict:
-        return self._call("GET", "health")
-
     def truth(self, store: str = "demostore", streams: Iterable[str] | None = None) -> dict:
-        query = f"truth?store={store}"
-        if streams:
-            query += "&streams=" + ",".join(streams)
-        return self._call("GET", query)
+        return super().truth(store, streams)
 
     def change_stock(self, store: str = "demostore", n: int = 1, seed: int | None = None) -> list[dict]:
         """Random new on-hand quantities for ``n`` distinct levels (product ``date_modified`` does not move)."""
@@ -105,24 +64,3 @@ class BigCommerceSandbox:
     def set_location_active(self, store: str, location_id, is_active: bool) -> dict:
         return self._call("POST", "location", {"store": store, "location_id": str(location_id),
                                                "is_active": is_active})
-
-    def log(self) -> dict:
-        return self._call("GET", "log")
-
-    def reset_log(self) -> dict:
-        return self._call("POST", "log/reset", {})
-
-    def add_fault(self, kind: str, count: int = 1, delay_ms: int | None = None, retry_after: float | None = None,
-                  status: int | None = None) -> dict:
-        spec = {"kind": kind, "count": count}
-        for key, value in (("delay_ms", delay_ms), ("retry_after", retry_after), ("status", status)):
-            if value is not None:
-                spec[key] = value
-        return self._call("POST", "faults", spec)
-
-    def clear_faults(self) -> dict:
-        return self._call("DELETE", "faults")
-
-    def configure(self, **settings) -> dict:
-        """``window_ms``, ``quota``, ``lowercase_headers``, ``scopes`` (optional ``store``)."""
-        return self._call("POST", "config", settings)

@@ -27,6 +27,7 @@ import time
 import uuid
 from urllib.parse import quote, unquote
 
+from ..control import ControlApp
 from ..faults import HTML_PAGE, FaultQueue
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
@@ -126,8 +127,9 @@ class StoreState:
         self.nonces: set[tuple[str, str]] = set()
 
 
-class MagentoApp:
+class MagentoApp(ControlApp):
     platform = "magento"
+    _not_found = NotFound
 
     def __init__(self, stores=("demo-store",), locations: int = 4, items: int = 500, seed: int = 7,
                  mode: str = "msi", repeat_last_page: bool = True, bearer: bool = True):
@@ -327,38 +329,19 @@ class MagentoApp:
                      {"Content-Type": "application/json; charset=utf-8"})
 
     # ------------------------------------------------------------------ control API
-    def _store(self, name) -> StoreState:
-        state = self.stores.get(name)
-        if state is None:
-            raise NotFound(f"unknown store {name!r}")
-        return state
-
-    def control(self, method: str, path: str, query: dict, body) -> Reply:
-        try:
-            return self._control(method, path, query, body if isinstance(body, dict) else {})
-        except NotFound as exc:
-            return Reply.json(404, {"error": exc.args[0] if exc.args else "not found"})
-        except (ValueError, KeyError, TypeError) as exc:
-            return Reply.json(400, {"error": f"{type(exc).__name__}: {exc}"})
+    def _health_store(self, name: str, st: StoreState) -> dict:
+        return {"base_url": f"{self.base_url}/stores/{name}", "token": token_for(name), "mode": st.data.mode,
+                "sources": len(st.data.sources), "products": len(st.data.products),
+                "source_items": len(st.data.source_items)}
 
     def _control(self, method: str, path: str, query: dict, body: dict) -> Reply:
-        from ..faults import Fault
-
         route = (method, path)
-        if route == ("GET", "health"):
-            return Reply.json(200, {"status": "ok", "platform": "magento", "stores": {
-                name: {"base_url": f"{self.base_url}/stores/{name}", "token": token_for(name), "mode": st.data.mode,
-                       "sources": len(st.data.sources), "products": len(st.data.products),
-                       "source_items": len(st.data.source_items)} for name, st in self.stores.items()}})
         if route == ("GET", "oauth"):
             self._store(query.get("store"))
             return Reply.json(200, oauth_credentials(query["store"]))
         if route == ("GET", "truth"):
             data = self._store(query.get("store")).data
-            streams = [s for s in query.get("streams", ",".join(TRUTH_STREAMS)).split(",") if s]
-            unknown = set(streams) - set(TRUTH_STREAMS)
-            if unknown:
-                raise ValueError(f"unknown streams {sorted(unknown)}")
+            streams = self._truth_streams(query, TRUTH_STREAMS, blank_means_all=False)
             with data.lock:
                 return Reply.json(200, data.truth(streams))
         if route == ("POST", "stock"):
@@ -393,26 +376,7 @@ class MagentoApp:
             data = self._store(body.get("store")).data
             with data.lock:
                 return Reply.json(200, data.set_reservation(body["sku"], body["stock_id"], body["quantity"]))
-        if route == ("GET", "log"):
-            return Reply.json(200, self.log.snapshot())
-        if route == ("POST", "log/reset"):
-            self.log.reset()
-            return Reply.json(200, {"ok": True})
-        if route == ("POST", "faults"):
-            for spec in body.get("faults") if "faults" in body else [body]:
-                self.faults.add(Fault.from_json(spec))
-            return Reply.json(200, {"pending": self.faults.pending()})
-        if route == ("GET", "faults"):
-            return Reply.json(200, {"pending": self.faults.pending()})
-        if route == ("DELETE", "faults"):
-            self.faults.clear()
-            return Reply.json(200, {"pending": []})
-        if route == ("POST", "config"):
-            self.configure(**body)
-            return Reply.json(200, self.config())
-        if route == ("GET", "config"):
-            return Reply.json(200, self.config())
-        return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})
+        return self._common_control(method, path, body)
 
     def configure(self, repeat_last_page=None, bearer=None, resources=None, store=None) -> None:
         """Last-page repeat, Bearer acceptance, the integration's ACL resources (all stores or ``store``)."""

@@ -9,49 +9,24 @@ The helper methods call the control API over HTTP, exactly as an out-of-process 
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 
-from ..server import SandboxServer
+from ..base import SandboxBase
 from .app import MagentoApp, oauth_credentials, token_for
 
 
-class MagentoSandbox:
+class MagentoSandbox(SandboxBase):
+    """``configure`` settings: ``repeat_last_page``, ``bearer``, ``resources`` (optional ``store``)."""
+
     def __init__(self, stores: Iterable[str] = ("demo-store",), locations: int = 4, items: int = 500, seed: int = 7,
                  mode: str = "msi", repeat_last_page: bool = True, bearer: bool = True,
                  host: str = "127.0.0.1", port: int = 0):
         self.stores = list(stores)
-        self.app = MagentoApp(self.stores, locations=locations, items=items, seed=seed, mode=mode,
-                              repeat_last_page=repeat_last_page, bearer=bearer)
-        self.host, self.port = host, port
-        self._server: SandboxServer | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> MagentoSandbox:
-        if self._server is None:
-            self._server = SandboxServer(self.app, self.host, self.port).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> MagentoSandbox:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().__init__(MagentoApp(self.stores, locations=locations, items=items, seed=seed, mode=mode,
+                                    repeat_last_page=repeat_last_page, bearer=bearer),
+                         host, port)
 
     # ------------------------------------------------------------------ addresses and credentials
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not running")
-        return self._server.url
-
     def base_url(self, store: str = "demo-store") -> str:
         """A tap's ``base_url``: the part before ``/rest/{store_code}/V1``."""
         return f"{self.url}/stores/{store}"
@@ -66,25 +41,6 @@ class MagentoSandbox:
         return oauth_credentials(store)
 
     # ------------------------------------------------------------------ control API helpers
-    def _call(self, method: str, path: str, body: dict | None = None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.url}/_sandbox/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"{method} /_sandbox/{path} -> {exc.code}: {exc.read().decode()}") from None
-
-    def health(self) -> dict:
-        return self._call("GET", "health")
-
-    def truth(self, store: str = "demo-store", streams: Iterable[str] | None = None) -> dict:
-        query = f"truth?store={store}"
-        if streams:
-            query += "&streams=" + ",".join(streams)
-        return self._call("GET", query)
-
     def change_stock(self, store: str = "demo-store", n: int = 1, seed: int | None = None) -> list[dict]:
         """Random new quantities for ``n`` distinct source items (product ``updated_at`` does not move)."""
         return self._call("POST", "stock", {"store": store, "changes": n, "seed": seed})["changed"]
@@ -113,24 +69,3 @@ class MagentoSandbox:
     def set_reservation(self, store: str, sku: str, stock_id: int, quantity: float) -> dict:
         return self._call("POST", "reservation", {"store": store, "sku": sku, "stock_id": stock_id,
                                                   "quantity": quantity})
-
-    def log(self) -> dict:
-        return self._call("GET", "log")
-
-    def reset_log(self) -> dict:
-        return self._call("POST", "log/reset", {})
-
-    def add_fault(self, kind: str, count: int = 1, delay_ms: int | None = None, retry_after: float | None = None,
-                  status: int | None = None) -> dict:
-        spec = {"kind": kind, "count": count}
-        for key, value in (("delay_ms", delay_ms), ("retry_after", retry_after), ("status", status)):
-            if value is not None:
-                spec[key] = value
-        return self._call("POST", "faults", spec)
-
-    def clear_faults(self) -> dict:
-        return self._call("DELETE", "faults")
-
-    def configure(self, **settings) -> dict:
-        """``repeat_last_page``, ``bearer``, ``resources`` (optional ``store``)."""
-        return self._call("POST", "config", settings)

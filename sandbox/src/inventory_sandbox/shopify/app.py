@@ -20,6 +20,7 @@ from graphql import GraphQLError, parse, validate
 from graphql.execution import execute
 from graphql.utilities import get_operation_ast
 
+from ..control import ControlApp
 from ..faults import HTML_PAGE, Fault, FaultQueue
 from ..log import RequestLog as BaseRequestLog
 from ..server import Reply
@@ -77,8 +78,11 @@ class RequestLog(BaseRequestLog):
             self.entries.append(entry)
 
 
-class ShopifyApp:
+class ShopifyApp(ControlApp):
     """All server state and request logic, independent of the socket layer."""
+
+    platform = "shopify"
+    _not_found = NotFound
 
     def __init__(self, stores=("demo-store",), locations: int = 4, items: int = 500, seed: int = 7,
                  bucket_size: float = 2000, restore_rate: float = 100, cost_model: str = "measured",
@@ -249,12 +253,6 @@ class ShopifyApp:
         return answer(payload, code, requested, actual)
 
     # ------------------------------------------------------------------ control API
-    def _store(self, name) -> StoreState:
-        state = self.stores.get(name)
-        if state is None:
-            raise NotFound(f"unknown store {name!r}")
-        return state
-
     @staticmethod
     def _item(data: StoreData, value) -> int:
         idx = data.item_index(value)
@@ -270,29 +268,20 @@ class ShopifyApp:
         return idx
 
     def control(self, method: str, path: str, query: dict, body) -> Reply:
-        """Dispatch ``/_sandbox/<path>``; NotFound -> 404, ValueError/KeyError -> 400."""
+        """Bulk-result downloads (no error mapping), then the shared dispatch of ``ControlApp.control``."""
         if method == "GET" and path.startswith("bulk/"):
             return self._bulk_file(path.rsplit("/", 1)[-1])
-        try:
-            return self._control(method, path, query, body if isinstance(body, dict) else {})
-        except NotFound as exc:
-            return Reply.json(404, {"error": exc.args[0] if exc.args else "not found"})
-        except (ValueError, KeyError, TypeError) as exc:
-            return Reply.json(400, {"error": f"{type(exc).__name__}: {exc}"})
+        return super().control(method, path, query, body)
+
+    def _health_store(self, name: str, st: StoreState) -> dict:
+        return {"api_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
+                "locations": st.data.location_count, "items": st.data.item_count, "levels": st.data.level_count}
 
     def _control(self, method: str, path: str, query: dict, body: dict) -> Reply:
         route = (method, path)
-        if route == ("GET", "health"):
-            return Reply.json(200, {"status": "ok", "platform": "shopify", "stores": {
-                name: {"api_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
-                       "locations": st.data.location_count, "items": st.data.item_count,
-                       "levels": st.data.level_count} for name, st in self.stores.items()}})
         if route == ("GET", "truth"):
             state = self._store(query.get("store"))
-            streams = [s for s in (query.get("streams") or ",".join(TRUTH_STREAMS)).split(",") if s]
-            unknown = set(streams) - set(TRUTH_STREAMS)
-            if unknown:
-                raise ValueError(f"unknown streams {sorted(unknown)}")
+            streams = self._truth_streams(query, TRUTH_STREAMS)
             return Reply(200, headers={"Content-Type": "application/json; charset=utf-8"},
                          chunks=state.data.truth_json_chunks(streams))
         if route == ("POST", "stock"):
@@ -332,27 +321,7 @@ class ShopifyApp:
                 loc = self._location(data, body["location_id"])
                 data.set_location_active(loc, bool(body.get("is_active", True)))
                 return Reply.json(200, data.location_record(loc))
-        if route == ("GET", "log"):
-            return Reply.json(200, self.log.snapshot())
-        if route == ("POST", "log/reset"):
-            self.log.reset()
-            return Reply.json(200, {"ok": True})
-        if route == ("POST", "faults"):
-            specs = body.get("faults") if "faults" in body else [body]
-            for spec in specs:
-                self.faults.add(Fault.from_json(spec))
-            return Reply.json(200, {"pending": self.faults.pending()})
-        if route == ("GET", "faults"):
-            return Reply.json(200, {"pending": self.faults.pending()})
-        if route == ("DELETE", "faults"):
-            self.faults.clear()
-            return Reply.json(200, {"pending": []})
-        if route == ("POST", "config"):
-            self.configure(**body)
-            return Reply.json(200, self.config())
-        if route == ("GET", "config"):
-            return Reply.json(200, self.config())
-        return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})
+        return self._common_control(method, path, body)
 
     def configure(self, bucket_size=None, restore_rate=None, cost_model=None, max_cost=None,
                   bulk_delay_ms=None, store=None) -> None:

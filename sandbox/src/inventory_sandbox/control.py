@@ -1,0 +1,81 @@
+"""Control-API plumbing shared by the platform apps (``/_sandbox/<path>``).
+
+``ControlApp`` is a mixin for a platform app. The app provides
+  ``platform``                                  the name shown by ``GET /_sandbox/health``
+  ``_not_found``                                its ``NotFound`` class (a control reference to a missing row)
+  ``stores``, ``log``, ``faults``               per-store state, a ``RequestLog``, a ``FaultQueue``
+  ``configure(**settings)``, ``config()``       run-time settings
+  ``_health_store(name, state)``                one store's entry in ``GET /_sandbox/health``
+  ``_control(method, path, query, body)``       its own routes, falling back to ``self._common_control(...)``
+
+and gets ``control`` (NotFound -> 404, ValueError/KeyError/TypeError -> 400), ``_store`` and the routes every
+platform answers the same way: health, log, log/reset, faults (add, list, clear) and config (get, set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .faults import Fault
+from .server import Reply
+
+
+class ControlApp:
+    platform: str
+    _not_found: type[KeyError]
+
+    def _store(self, name):
+        state = self.stores.get(name)
+        if state is None:
+            raise self._not_found(f"unknown store {name!r}")
+        return state
+
+    def control(self, method: str, path: str, query: dict, body) -> Reply:
+        """Dispatch ``/_sandbox/<path>``; NotFound -> 404, ValueError/KeyError -> 400."""
+        try:
+            return self._control(method, path, query, body if isinstance(body, dict) else {})
+        except self._not_found as exc:
+            return Reply.json(404, {"error": exc.args[0] if exc.args else "not found"})
+        except (ValueError, KeyError, TypeError) as exc:
+            return Reply.json(400, {"error": f"{type(exc).__name__}: {exc}"})
+
+    @staticmethod
+    def _truth_streams(query: dict, known: Iterable[str], blank_means_all: bool = True) -> list[str]:
+        """The ``streams`` of ``GET /_sandbox/truth`` (comma separated; absent: every stream).
+
+        ``blank_means_all=False`` keeps Magento's answer to a blank ``streams=``: no stream at all.
+        """
+        everything = ",".join(known)
+        text = (query.get("streams") or everything) if blank_means_all else query.get("streams", everything)
+        streams = [s for s in text.split(",") if s]
+        unknown = set(streams) - set(known)
+        if unknown:
+            raise ValueError(f"unknown streams {sorted(unknown)}")
+        return streams
+
+    def _common_control(self, method: str, path: str, body: dict) -> Reply:
+        """The routes every platform shares, and the 404 for an unknown control route."""
+        route = (method, path)
+        if route == ("GET", "health"):
+            return Reply.json(200, {"status": "ok", "platform": self.platform, "stores": {
+                name: self._health_store(name, state) for name, state in self.stores.items()}})
+        if route == ("GET", "log"):
+            return Reply.json(200, self.log.snapshot())
+        if route == ("POST", "log/reset"):
+            self.log.reset()
+            return Reply.json(200, {"ok": True})
+        if route == ("POST", "faults"):
+            for spec in body.get("faults") if "faults" in body else [body]:
+                self.faults.add(Fault.from_json(spec))
+            return Reply.json(200, {"pending": self.faults.pending()})
+        if route == ("GET", "faults"):
+            return Reply.json(200, {"pending": self.faults.pending()})
+        if route == ("DELETE", "faults"):
+            self.faults.clear()
+            return Reply.json(200, {"pending": []})
+        if route == ("POST", "config"):
+            self.configure(**body)
+            return Reply.json(200, self.config())
+        if route == ("GET", "config"):
+            return Reply.json(200, self.config())
+        return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})
