@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from . import webhooks
 from .faults import Fault
 from .server import Reply
 
@@ -74,8 +75,16 @@ class ControlApp:
             self.faults.clear()
             return Reply.json(200, {"pending": []})
         if route == ("POST", "config"):
-            self.configure(**body)
-            return Reply.json(200, self.config())
+            settings = dict(body)
+            if "webhooks" in settings:  # signed webhook emission (inventory_sandbox.webhooks)
+                webhooks.configure(self, settings.pop("webhooks") or {})
+            if settings:
+                self.configure(**settings)
+            return Reply.json(200, self._config_with_webhooks())
         if route == ("GET", "config"):
-            return Reply.json(200, self.config())
+            return Reply.json(200, self._config_with_webhooks())
         return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})
+
+    def _config_with_webhooks(self) -> dict:
+        found = getattr(self, "_webhook_emitter", None)
+        return {**self.config(), **({"webhooks": found.config()} if found else {})}

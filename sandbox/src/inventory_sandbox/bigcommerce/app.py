@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from .. import webhooks
 from ..control import ControlApp
 from ..faults import HTML_PAGE, FaultQueue
 from ..log import RequestLog
@@ -388,6 +389,7 @@ class BigCommerceApp(ControlApp):
                                               e["location_id"], e.get("quantities") or {}) for e in body["set"]]
                 else:
                     changed = data.change_random(int(body.get("changes", 1)), body.get("seed"))
+            webhooks.stock_changed(self, body.get("store"), changed)
             return Reply.json(200, {"changed": changed})
         if route == ("POST", "touch_products"):
             data = self._store(body.get("store")).data

@@ -20,6 +20,7 @@ from graphql import GraphQLError, parse, validate
 from graphql.execution import execute
 from graphql.utilities import get_operation_ast
 
+from .. import webhooks
 from ..control import ControlApp
 from ..faults import HTML_PAGE, Fault, FaultQueue
 from ..log import RequestLog as BaseRequestLog
@@ -300,6 +301,7 @@ class ShopifyApp(ControlApp):
                         changed.append(lvl)
                 else:
                     changed = data.change_random(int(body.get("changes", 1)), body.get("seed"))
+                webhooks.stock_changed(self, body.get("store"), [data.level_record(k) for k in changed])
                 return Reply.json(200, {"changed": [
                     {"inventory_item_id": str(data.item_id(data.level_item[k])),
                      "location_id": str(data.location_id(data.level_loc[k])),
