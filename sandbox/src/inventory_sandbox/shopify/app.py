@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphql import GraphQLError, parse, validate
 from graphql.execution import execute
@@ -33,6 +33,7 @@ from .cost import MODELS, QueryCost
 from .data import TRUTH_STREAMS, NotFound, StoreData
 from .resolvers import Context, Root
 from .schema import get_schema
+from .scopes import ALL_SCOPES, access_denied, check_scopes
 
 GRAPHQL_PATH = re.compile(r"^/stores/(?P<store>[^/]+)/admin/api/(?P<version>[^/]+)/graphql\.json$")
 API_VERSION = re.compile(r"^(\d{4}-(0[1-9]|1[0-2])|unstable)$")
@@ -47,6 +48,7 @@ def token_for(store: str) -> str:
 class StoreState:
     data: StoreData
     bucket: LeakyBucket
+    scopes: set[str] = field(default_factory=lambda: set(ALL_SCOPES))  # the token's access scopes
 
 
 class RequestLog(BaseRequestLog):
@@ -228,6 +230,9 @@ class ShopifyApp(ControlApp):
         if problems:
             return answer({"errors": [errors.format_error(e, validation=True) for e in problems]},
                           "validationError", requested, None)
+        denied = access_denied(document, state.scopes)
+        if denied:
+            return answer({"errors": denied, "data": None}, "ACCESS_DENIED", 0, None)
         operation = get_operation_ast(document, operation_name)
         is_mutation = operation is not None and operation.operation.value == "mutation"
         if requested > self.max_cost and not is_mutation:
@@ -326,8 +331,12 @@ class ShopifyApp(ControlApp):
         return self._common_control(method, path, body)
 
     def configure(self, bucket_size=None, restore_rate=None, cost_model=None, max_cost=None,
-                  bulk_delay_ms=None, store=None) -> None:
-        """Change throttling at run time (all stores, or one with ``store``); buckets restart full."""
+                  bulk_delay_ms=None, scopes=None, store=None) -> None:
+        """Change throttling at run time (all stores, or one with ``store``); buckets restart full.
+        ``scopes``: the access scopes of the token (all stores, or one with ``store``)."""
+        if scopes is not None:
+            for state in [self._store(store)] if store else self.stores.values():
+                state.scopes = check_scopes(scopes)
         if cost_model is not None:
             if cost_model not in MODELS:
                 raise ValueError(f"cost_model must be one of {MODELS}")
@@ -344,4 +353,5 @@ class ShopifyApp(ControlApp):
     def config(self) -> dict:
         any_bucket = next(iter(self.stores.values())).bucket
         return {"bucket_size": any_bucket.size, "restore_rate": any_bucket.restore_rate,
-                "cost_model": self.cost_model, "max_cost": self.max_cost, "bulk_delay_ms": self.bulk.delay_ms}
+                "cost_model": self.cost_model, "max_cost": self.max_cost, "bulk_delay_ms": self.bulk.delay_ms,
+                "scopes": {name: sorted(st.scopes) for name, st in self.stores.items()}}
