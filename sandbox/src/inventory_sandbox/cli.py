@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .catalog import apply_catalog, plan_from_args
 from .server import SandboxServer
 
 PLATFORMS = {
@@ -47,6 +48,9 @@ def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--items", type=int, default=500)
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--ready-file", type=Path, help="also write the URL to this file once serving")
+    serve.add_argument("--catalog", choices=("own", "shared"), default="own",
+                       help="own: each platform its own SKUs (default); shared: one catalog on every platform with "
+                            "seeded discrepancies and risks (inventory_sandbox.catalog, GET /_sandbox/scenario)")
     if platform is not None:
         group = serve.add_argument_group(f"{platform} options")
         _platform_module(platform).add_arguments(group)
@@ -60,7 +64,7 @@ def _stores(values: list[str] | None, default: list[str]) -> list[str]:
 
 def serve(args: argparse.Namespace) -> int:
     module = _platform_module(args.platform)
-    app = module.make_app(args, _stores(args.stores, list(module.DEFAULT_STORES)))
+    app = apply_catalog(module.make_app(args, _stores(args.stores, list(module.DEFAULT_STORES))), plan_from_args(args))
     server = SandboxServer(app, args.host, args.port).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

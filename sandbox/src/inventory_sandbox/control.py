@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import webhooks
+from . import catalog, webhooks
 from .faults import Fault
 from .server import Reply
 
@@ -83,6 +83,8 @@ class ControlApp:
             return Reply.json(200, self._config_with_webhooks())
         if route == ("GET", "config"):
             return Reply.json(200, self._config_with_webhooks())
+        if route == ("GET", "scenario"):  # the shared catalog's seeded cases (inventory_sandbox.catalog)
+            return Reply.json(200, catalog.scenario(self))
         return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})
 
     def _config_with_webhooks(self) -> dict:

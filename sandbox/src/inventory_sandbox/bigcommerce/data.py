@@ -66,6 +66,8 @@ class TrackingMismatch(ValueError):
 class StoreData:
     """All rows of one store plus the operations the API and control API need (lock: ``lock``)."""
 
+    scenario: list[dict] | None = None  # the cases ``apply_catalog`` seeded (shared catalog)
+
     def __init__(self, name: str, locations: int = 4, items: int = 500, seed: int = 7, now: float | None = None):
         if locations < 1:
             raise ValueError("a store needs at least one location")
@@ -168,6 +170,37 @@ class StoreData:
     def _refresh_order(self) -> None:
         """Alive tracked variant ids in id order (the Inventory API's order)."""
         self.level_variants = [vid for vid in self.slot_variant if vid in self.variants]
+
+    # ------------------------------------------------------------------ shared catalog (catalog.py)
+    def apply_catalog(self, plan) -> None:
+        """Relabel and restock as a ``CatalogPlan`` says (``--catalog shared``): shared SKUs go to the first tracked
+        variants, stocked at the default location (1); products without one stop tracking inventory."""
+        from ..catalog import seeded_case
+
+        eligible = [vid for vid in self.slot_variant if vid in self.variants]
+        if len(eligible) < plan.size:
+            raise ValueError(f"shared catalog: {self.name} has {len(eligible)} tracked variants to hold {plan.size} "
+                             "shared SKUs; use more --items")
+        shared = dict(zip(eligible, plan.skus, strict=False))
+        for vid, sku in shared.items():
+            v = self.variants[vid]
+            v["sku"] = plan.listed_sku("bigcommerce", sku)
+            if self.products[v["product_id"]]["base_variant_id"] == vid:
+                self.products[v["product_id"]]["sku"] = v["sku"]
+        keep = {self.variants[vid]["product_id"] for vid in shared}
+        for p in self.products.values():
+            if p["id"] not in keep:
+                p["inventory_tracking"] = "none"
+        slots = [vid for vid in eligible if self.variants[vid]["product_id"] in keep]
+        L = len(self.locations)  # noqa: N806
+        self.slot_variant = array("q", slots)
+        self.slot_of = {vid: slot for slot, vid in enumerate(slots)}
+        self.onhand, self.safety, self.warning = (array("q", bytes(8 * len(slots) * L)) for _ in range(3))
+        self.bins = {}
+        for vid, sku in shared.items():
+            self.onhand[self.slot_of[vid] * L] = plan.quantity("bigcommerce", sku)
+        self._refresh_order()
+        self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("bigcommerce")]
 
     # ------------------------------------------------------------------ lookups
     @property

@@ -61,6 +61,8 @@ class NotFound(KeyError):
 class StoreData:
     """All rows of one store plus the operations the API and control API need (lock: ``lock``)."""
 
+    scenario: list[dict] | None = None  # the cases ``apply_catalog`` seeded (shared catalog)
+
     def __init__(self, name: str, locations: int = 4, items: int = 500, seed: int = 7, mode: str = "msi"):
         if mode not in ("msi", "single"):
             raise ValueError("mode is msi or single")
@@ -158,6 +160,40 @@ class StoreData:
             for stock_id in self.stocks:
                 if rng.random() < 0.15:
                     self.reservations[p["sku"], stock_id] = -float(rng.randint(1, 5))
+
+    # ------------------------------------------------------------------ shared catalog (catalog.py)
+    def apply_catalog(self, plan) -> None:
+        """Relabel and restock as a ``CatalogPlan`` says (``--catalog shared``): shared SKUs go to the first simple
+        products that manage stock, stocked at the ``default`` source; no backorders; other products stop
+        managing stock and hold nothing; reservations are dropped."""
+        from ..catalog import seeded_case
+
+        def managed(p: dict) -> bool:
+            flags = self.stock_flags[p["id"]]
+            return flags["use_config_manage_stock"] or flags["manage_stock"]
+
+        eligible = [p for p in self.products.values() if p["type_id"] not in COMPOSITE_TYPES and managed(p)]
+        if len(eligible) < plan.size:
+            raise ValueError(f"shared catalog: {self.name} has {len(eligible)} products to hold {plan.size} shared "
+                             "SKUs; use more --items")
+        shared = {p["id"]: sku for p, sku in zip(eligible, plan.skus, strict=False)}
+        old = {}
+        for (sku, code), item in self.source_items.items():
+            old.setdefault(sku, []).append(code)
+        self.source_items, self.reservations = {}, {}
+        for p in self.products.values():
+            codes = old.get(p["sku"], [])
+            flags = self.stock_flags[p["id"]]
+            flags.update(backorders=0, use_config_backorders=True, min_qty=0)
+            if p["id"] in shared:
+                p["sku"] = plan.listed_sku("magento", shared[p["id"]])
+            elif p["type_id"] not in COMPOSITE_TYPES:
+                flags.update(manage_stock=False, use_config_manage_stock=False)
+            for code in codes:
+                qty = plan.quantity("magento", shared[p["id"]]) if p["id"] in shared and code == "default" else 0
+                self.source_items[p["sku"], code] = {"sku": p["sku"], "source_code": code, "quantity": float(qty),
+                                                     "status": 1 if qty > 0 else 0}
+        self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("magento")]
 
     # ------------------------------------------------------------------ lookups
     def product_by_sku(self, sku: str) -> dict:

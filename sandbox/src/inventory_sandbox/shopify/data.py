@@ -75,6 +75,9 @@ class NotFound(KeyError):
 class StoreData:
     """All rows of one store plus the operations the control API needs (thread-safe via ``lock``)."""
 
+    sku_override: dict[int, str] = {}  # item index -> SKU, set by ``apply_catalog`` (shared catalog)
+    scenario: list[dict] | None = None  # the cases ``apply_catalog`` seeded
+
     def __init__(self, name: str, locations: int = 4, items: int = 500, seed: int = 7,
                  now: float | None = None):
         if locations < 1:
@@ -246,6 +249,8 @@ class StoreData:
         return idx if 0 <= idx < len(self.product_created) else None
 
     def sku(self, item: int) -> str | None:
+        if item in self.sku_override:
+            return self.sku_override[item]
         return None if self.item_sku_null[item] else f"SKU-{item + 1:05d}"
 
     def product_title(self, product: int) -> str:
@@ -346,6 +351,56 @@ class StoreData:
         if self.loc_active[loc] != active:
             self.loc_active[loc] = active
             self._bump(self.loc_updated, loc)
+
+    # ------------------------------------------------------------------ shared catalog (catalog.py)
+    def apply_catalog(self, plan) -> None:
+        """Relabel, restock and seed the cases of a ``CatalogPlan`` (``--catalog shared``)."""
+        from ..catalog import seeded_case
+
+        def levels_at(item: int, wanted) -> list[int]:
+            return [k for k in self.item_levels(item) if self.level_alive[k] and wanted(self.level_loc[k])]
+
+        def sells_online(loc: int) -> bool:
+            return self.loc_active[loc] and self.loc_fulfills_online[loc] and not self.loc_legacy[loc]
+
+        def offline(loc: int) -> bool:  # an active store that ships nothing online
+            return self.loc_active[loc] and not self.loc_fulfills_online[loc] and not self.loc_legacy[loc]
+
+        for name in STORED_QUANTITIES:  # every level starts empty
+            self.qty[name] = array("q", bytes(8 * self.level_count))
+        tracked = [i for i in range(self.item_count) if not self.item_untracked[i]]
+        eligible = [i for i in tracked if levels_at(i, sells_online)]
+        if len(eligible) < plan.size:
+            raise ValueError(f"shared catalog: {self.name} has {len(eligible)} items to hold {plan.size} shared "
+                             "SKUs; use more --items")
+        shared = dict(zip(eligible, plan.skus, strict=False))
+        self.sku_override = {i: plan.listed_sku("shopify", sku) for i, sku in shared.items()}
+        for i, sku in shared.items():
+            self.item_continue[i] = plan.policy("shopify", sku) == "continue"
+            self.qty["available"][levels_at(i, sells_online)[0]] = plan.quantity("shopify", sku)
+        others = [i for i in tracked if i not in shared and self.sku(i) is not None]
+        seeded = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("shopify") if c.sku]
+        for case in plan.cases_for("shopify"):
+            if case.sku:
+                continue
+            if case.kind == "negative_stock":
+                item = next(i for i in others if levels_at(i, offline))
+                level = levels_at(item, offline)[0]
+                self.qty["available"][level] = case.quantity
+                seeded.append(seeded_case(case, self.name, self.sku(item), inventory_item_id=str(self.item_id(item)),
+                                          location_id=str(self.location_id(self.level_loc[level]))))
+            elif case.kind == "tracked_without_levels":
+                item = next(i for i in others if not levels_at(i, offline))
+                for k in self.item_levels(item):
+                    self.level_alive[k] = 0
+                seeded.append(seeded_case(case, self.name, self.sku(item), inventory_item_id=str(self.item_id(item))))
+            others.remove(item)
+        kept = {int(c["inventory_item_id"]) - ITEM_ID_BASE - 1 for c in seeded if "inventory_item_id" in c}
+        for i in range(self.item_count):  # nothing else tracks stock or oversells
+            if i not in shared:
+                self.item_continue[i] = 0
+                self.item_untracked[i] = i not in kept
+        self.scenario = seeded
 
     # ------------------------------------------------------------------ truth (normalized records)
     def location_record(self, loc: int) -> dict:
