@@ -1,0 +1,194 @@
+"""Alerts delivered for real: a warehouse with the mart contract's tables and known problems, the
+`inventory-alerts` command, an SMTP server and a Slack-style webhook receiver on loopback.
+
+What a person would check: the message arrives once with every problem named, the next run is silent, a fix
+sends one "resolved" message, a changed quantity is news, a failing receiver is retried and logged without
+failing the run (and without printing the webhook URL, which is the secret).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import VENV_BIN, require, which
+from support import contract_marts
+from support.alert_receivers import smtp_server, webhook_server
+
+pytest.importorskip("aiosmtpd", reason="aiosmtpd is not installed: run scripts/setup.sh")
+
+USER, PASSWORD = "alerts-bot", "s3cret-smtp-pass"
+RECIPIENTS = ["ops@example.test", "buyer@example.test"]
+
+
+def alerts_env(tmp_path: Path, smtp, webhook, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_ALERTS_")}
+    env.update(
+        WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
+        INVENTORY_ALERTS_FRESHNESS_RESULTS=str(tmp_path / "sources.json"),
+        INVENTORY_ALERTS_SMTP_HOST=smtp.host, INVENTORY_ALERTS_SMTP_PORT=str(smtp.port),
+        INVENTORY_ALERTS_SMTP_TLS="none", INVENTORY_ALERTS_SMTP_USER=USER, INVENTORY_ALERTS_SMTP_PASSWORD=PASSWORD,
+        INVENTORY_ALERTS_EMAIL_FROM="inventory@example.test", INVENTORY_ALERTS_EMAIL_TO=",".join(RECIPIENTS),
+        INVENTORY_ALERTS_WEBHOOK_URL=webhook.url, INVENTORY_ALERTS_RETRY_WAIT_SECONDS="0.1",
+    )
+    env.update(extra)
+    return env
+
+
+def send(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = which("inventory-alerts")
+    require(command is not None, "inventory-alerts is not installed: run scripts/setup.sh")
+    proc = subprocess.run([command], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert PASSWORD not in proc.stderr
+    return proc
+
+
+def duck(path: Path):
+    def execute(sql: str) -> None:
+        with duckdb.connect(str(path)) as con:
+            con.execute(sql)
+    return execute
+
+
+def test_alerts_arrive_once_then_changed_then_resolved(tmp_path) -> None:
+    execute = duck(tmp_path / "warehouse.duckdb")
+    contract_marts.build(execute, date.today())
+    contract_marts.freshness_results(tmp_path / "sources.json", stale=True)
+    with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
+        env = alerts_env(tmp_path, smtp, webhook)
+
+        # 1. The seeded problems: one email to every recipient, one webhook post, each naming all of them.
+        send(env)
+        assert len(smtp.mails) == 1 and len(webhook.payloads) == 1
+        mail = smtp.mails[0]
+        assert mail.login == USER
+        assert sorted(mail.rcpt_tos) == sorted(RECIPIENTS)
+        assert mail.message["To"] == ", ".join(RECIPIENTS)
+        assert mail.mail_from == "inventory@example.test"
+        problems = len(contract_marts.DISCREPANT) + len(contract_marts.OVERSELL) + len(contract_marts.ANOMALIES) + 1
+        assert mail.subject == f"Inventory alerts: {problems} new"
+        text = webhook.payloads[0]["text"]
+        for sku, channel, store, sellable, record in contract_marts.DISCREPANT:
+            line = f"{sku} on {channel}/{store}: sells {sellable}, system of record magento/demo-store has {record}"
+            assert line in mail.body and line in text
+        for sku, channel, store, *_ in contract_marts.OVERSELL:
+            assert f"{sku} on {channel}/{store}" in mail.body
+        assert "SKU-TEAL-4 at magento/demo-store location src-2: negative stock -3" in mail.body
+        assert "SKU-GOLD-5 at shopify/demo-store location 11: moved from 12 to 480" in mail.body
+        assert "source magento.inventory_levels: last loaded 9.0 h ago" in mail.body
+        assert "shopify.inventory_levels" not in mail.body  # fresh sources are not news
+
+        # 2. Same conditions on the next run: nothing is sent.
+        proc = send(env)
+        assert len(smtp.mails) == 1 and len(webhook.payloads) == 1
+        assert "nothing new, changed or resolved" in proc.stderr
+
+        # 3. A discrepancy is fixed, an oversell risk grows, Magento is synced again.
+        execute("update analytics.fct_inventory_discrepancies set sellable_quantity = 7, difference = 0, "
+                "is_discrepancy = false where sku = 'SKU-BLUE-2'")
+        execute("update analytics.fct_oversell_risk set sellable_quantity = 15, excess_units = 6 where sku = 'SKU-RED-1'")
+        contract_marts.freshness_results(tmp_path / "sources.json", stale=False)
+        send(env)
+        assert len(smtp.mails) == 2 and len(webhook.payloads) == 2
+        mail = smtp.mails[1]
+        assert mail.subject == "Inventory alerts: 1 changed, 2 resolved"
+        changed, resolved = mail.body.split("RESOLVED (2)")
+        assert "SKU-RED-1 on shopify/demo-store sells more than the system of record holds: sellable 15" in changed
+        assert "SKU-BLUE-2 on bigcommerce/demostore" in resolved
+        assert "source magento.inventory_levels" in resolved
+        assert "SKU-BLUE-2" in webhook.payloads[1]["text"]
+
+        # 4. And the resolved ones are not resolved again.
+        send(env)
+        assert len(smtp.mails) == 2 and len(webhook.payloads) == 2
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        events = con.execute("select destination, event, count(*) from alerts.sent_alerts group by all order by all").fetchall()
+    assert events == [("email", "changed", 1), ("email", "new", problems), ("email", "resolved", 2),
+                      ("webhook", "changed", 1), ("webhook", "new", problems), ("webhook", "resolved", 2)]
+
+
+def test_failed_send_is_retried_logged_and_never_fails_the_run(tmp_path) -> None:
+    execute = duck(tmp_path / "warehouse.duckdb")
+    contract_marts.build(execute, date.today())
+    with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
+        webhook.fail_next = 10
+        proc = send(alerts_env(tmp_path, smtp, webhook, INVENTORY_ALERTS_SEND_RETRIES="3"))
+        assert webhook.attempts == 3 and not webhook.payloads
+        assert "alerts: webhook failed (attempt 1 of 3): HTTP 500" in proc.stderr
+        assert "attempt 3 of 3): HTTP 500 Internal Server Error; giving up until the next run" in proc.stderr
+        assert webhook.url not in proc.stderr and "secret-token" not in proc.stderr
+        assert len(smtp.mails) == 1  # the other destination is not held back
+
+        # The receiver is back: the webhook gets what it missed, email is not repeated.
+        webhook.fail_next = 0
+        send(alerts_env(tmp_path, smtp, webhook))
+        assert len(webhook.payloads) == 1 and "SKU-RED-1" in webhook.payloads[0]["text"]
+        assert len(smtp.mails) == 1
+
+    # Nobody listening at all: still exit 0, one clear line per attempt.
+    env = alerts_env(tmp_path, smtp, webhook, INVENTORY_ALERTS_SEND_RETRIES="2")
+    execute("update analytics.fct_oversell_risk set excess_units = 5 where sku = 'SKU-RED-1'")
+    proc = send(env)
+    assert "alerts: email to ops@example.test, buyer@example.test failed (attempt 2 of 2): ConnectionRefusedError" in proc.stderr
+
+
+def test_missing_marts_and_freshness_skip_without_resolving(tmp_path) -> None:
+    execute = duck(tmp_path / "warehouse.duckdb")
+    contract_marts.build(execute, date.today())
+    with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
+        env = alerts_env(tmp_path, smtp, webhook)
+        send(env)
+        assert len(smtp.mails) == 1
+        execute("drop table analytics.fct_oversell_risk")
+        proc = send(env)
+        assert "analytics.fct_oversell_risk is missing (run dbt build); Oversell risk skipped" in proc.stderr
+        assert "no source-freshness results" in proc.stderr
+        assert len(smtp.mails) == 1  # an unreadable mart resolves nothing
+
+
+def test_bad_setting_is_one_line_and_no_warehouse_exits_2(tmp_path) -> None:
+    command = which("inventory-alerts")
+    require(command is not None, "inventory-alerts is not installed: run scripts/setup.sh")
+    env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "absent.duckdb"), "INVENTORY_ALERTS_SMTP_TLS": "maybe"}
+    proc = subprocess.run([command], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "alerts: INVENTORY_ALERTS_SMTP_TLS must be starttls, ssl or none, got 'maybe'"
+    env.pop("INVENTORY_ALERTS_SMTP_TLS")
+    proc = subprocess.run([command], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and "no DuckDB warehouse at" in proc.stderr
+
+
+def test_postgres_warehouse_remembers_what_was_sent(tmp_path) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True,
+                                connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        require(False, f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
+    database = f"alerts_test_{uuid.uuid4().hex[:8]}"
+    admin.execute(f"create database {database}")
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database}", autocommit=True) as con:
+            contract_marts.build(lambda sql: con.execute(sql), date.today())
+        with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
+            env = alerts_env(tmp_path, smtp, webhook, INVENTORY_ALERTS_WAREHOUSE="postgres", PGHOST="127.0.0.1",
+                             PGPORT="5432", PGUSER="postgres", PGDATABASE=database)
+            send(env)
+            send(env)
+            assert len(smtp.mails) == 1 and len(webhook.payloads) == 1
+            assert "SKU-RED-1" in smtp.mails[0].body
+            with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database}") as con:
+                con.execute("delete from analytics.fct_oversell_risk where sku = 'SKU-GREEN-3'")
+                con.commit()
+            send(env)
+            assert smtp.mails[1].subject == "Inventory alerts: 1 resolved"
+    finally:
+        admin.execute(f"drop database if exists {database} with (force)")
+        admin.close()

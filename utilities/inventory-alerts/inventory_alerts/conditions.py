@@ -1,0 +1,164 @@
+"""What is wrong right now, read from the mart and from dbt's source-freshness results.
+
+A condition has a stable `key` (what it is about) and a `fingerprint` (its state): a new key is a new alert,
+a known key with another fingerprint a changed one, a key that is gone a resolved one. Quantities are in the
+fingerprint; timestamps are not, so the same condition seen by the next run is not news.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import Settings
+from .warehouse import Warehouse
+
+log = logging.getLogger("inventory_alerts")
+
+KINDS = {
+    "discrepancy": "Channels disagree",
+    "oversell": "Oversell risk",
+    "anomaly": "Stock anomaly",
+    "freshness": "Stale source",
+}
+MARTS = {"discrepancy": "fct_inventory_discrepancies", "oversell": "fct_oversell_risk", "anomaly": "fct_inventory_anomalies"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str
+    key: str
+    fingerprint: str
+    summary: str
+
+
+def _n(value: object) -> str:
+    if value is None:
+        return "none"
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def discrepancies(wh: Warehouse, settings: Settings) -> list[Condition]:
+    rows = wh.rows(
+        f"select sku, channel, store_id, sellable_quantity, record_channel, record_store_id, record_quantity, difference "
+        f"from {settings.schema}.fct_inventory_discrepancies "
+        f"where is_discrepancy and abs(coalesce(difference, 0)) >= ? order by sku, channel, store_id",
+        (settings.min_discrepancy_units,),
+    )
+    return [
+        Condition(
+            "discrepancy",
+            f"discrepancy|{r['channel']}|{r['store_id']}|{r['sku']}",
+            f"{_n(r['sellable_quantity'])}/{_n(r['record_quantity'])}",
+            f"{r['sku']} on {r['channel']}/{r['store_id']}: sells {_n(r['sellable_quantity'])}, system of record "
+            f"{r['record_channel']}/{r['record_store_id']} has {_n(r['record_quantity'])} "
+            f"(difference {float(r['difference'] or 0):+g})",
+        )
+        for r in rows
+    ]
+
+
+REASONS = {
+    "above_system_of_record": "sells more than the system of record holds",
+    "continue_with_nothing_available": "keeps selling (oversell policy 'continue') with nothing available",
+}
+
+
+def oversell(wh: Warehouse, settings: Settings) -> list[Condition]:
+    rows = wh.rows(
+        f"select sku, channel, store_id, risk_reason, sellable_quantity, record_quantity, excess_units "
+        f"from {settings.schema}.fct_oversell_risk "
+        f"where coalesce(excess_units, 0) >= ? or risk_reason = 'continue_with_nothing_available' "
+        f"order by sku, channel, store_id",
+        (settings.min_excess_units,),
+    )
+    return [
+        Condition(
+            "oversell",
+            f"oversell|{r['channel']}|{r['store_id']}|{r['sku']}|{r['risk_reason']}",
+            f"{_n(r['sellable_quantity'])}/{_n(r['record_quantity'])}/{_n(r['excess_units'])}",
+            f"{r['sku']} on {r['channel']}/{r['store_id']} {REASONS.get(r['risk_reason'], r['risk_reason'])}: "
+            f"sellable {_n(r['sellable_quantity'])}, system of record {_n(r['record_quantity'])}, "
+            f"{_n(r['excess_units'])} units at risk",
+        )
+        for r in rows
+    ]
+
+
+def anomalies(wh: Warehouse, settings: Settings) -> list[Condition]:
+    if not settings.anomaly_types:
+        return []
+    marks = ", ".join("?" for _ in settings.anomaly_types)
+    rows = wh.rows(
+        f"select channel, store_id, location_id, inventory_item_id, sku, anomaly_type, quantity, previous_quantity, detail "
+        f"from {settings.schema}.fct_inventory_anomalies where anomaly_type in ({marks}) "
+        f"order by anomaly_type, channel, store_id, sku, location_id",
+        tuple(settings.anomaly_types),
+    )
+    found: dict[str, Condition] = {}
+    for r in rows:
+        where = f"{r['channel']}/{r['store_id']}" + (f" location {r['location_id']}" if r["location_id"] else "")
+        if r["anomaly_type"] == "abnormal_change":
+            what = f"moved from {_n(r['previous_quantity'])} to {_n(r['quantity'])}"
+        elif r["anomaly_type"] == "negative_stock":
+            what = f"negative stock {_n(r['quantity'])}"
+        else:
+            what = "tracked but stocked at no location"
+        detail = f" ({r['detail']})" if r.get("detail") else ""
+        key = f"anomaly|{r['anomaly_type']}|{r['channel']}|{r['store_id']}|{r['location_id'] or ''}|{r['inventory_item_id']}"
+        # The mart may list one level's abnormal changes over several runs: the latest one counts.
+        found[key] = Condition(
+            "anomaly", key, f"{_n(r['quantity'])}/{_n(r['previous_quantity'])}",
+            f"{r['sku'] or r['inventory_item_id']} at {where}: {what}{detail}",
+        )
+    return list(found.values())
+
+
+def freshness(settings: Settings) -> list[Condition] | None:
+    """Stale sources from dbt's `sources.json`; None when there is no such file (nothing known)."""
+    path = Path(settings.freshness_results)
+    if not path.exists():
+        log.warning("alerts: no source-freshness results at %s (run `dbt source freshness`); skipped", path)
+        return None
+    try:
+        results = json.loads(path.read_text())["results"]
+    except (ValueError, KeyError) as exc:
+        log.warning("alerts: cannot read %s (%s); source freshness skipped", path, exc)
+        return None
+    found = []
+    for r in results:
+        status = r.get("status")
+        if status not in settings.freshness_statuses:
+            continue
+        source = r["unique_id"].removeprefix("source.").split(".", 1)[-1]
+        age = r.get("max_loaded_at_time_ago_in_s")
+        if age is None:
+            what = f"freshness could not be checked: {r.get('error') or r.get('message') or status}"
+        else:
+            criteria = r.get("criteria") or {}
+            limit = criteria.get("error_after" if status == "error" else "warn_after") or {}
+            after = f" (limit {limit.get('count')} {limit.get('period')})" if limit.get("count") else ""
+            what = f"last loaded {age / 3600:.1f} h ago{after}"
+        found.append(Condition("freshness", f"freshness|{r['unique_id']}", str(status), f"source {source}: {what}"))
+    return found
+
+
+def current(wh: Warehouse, settings: Settings) -> tuple[list[Condition], set[str]]:
+    """Every condition now, and the kinds that could be read (a kind not read resolves nothing)."""
+    conditions: list[Condition] = []
+    read: set[str] = set()
+    readers = {"discrepancy": discrepancies, "oversell": oversell, "anomaly": anomalies}
+    for kind, reader in readers.items():
+        if not wh.has_table(settings.schema, MARTS[kind]):
+            log.warning("alerts: %s.%s is missing (run dbt build); %s skipped", settings.schema, MARTS[kind], KINDS[kind])
+            continue
+        conditions += reader(wh, settings)
+        read.add(kind)
+    stale = freshness(settings)
+    if stale is not None:
+        conditions += stale
+        read.add("freshness")
+    return conditions, read

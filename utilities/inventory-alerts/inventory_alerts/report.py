@@ -1,0 +1,281 @@
+"""The inventory health report: one self-contained HTML file (inline SVG charts, inline CSS, no scripts).
+
+Every number comes from the mart (and dbt's source-freshness results) at the time of writing; a part whose
+mart is missing says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
+from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
+
+from .conditions import REASONS  # noqa: E402
+from .settings import Settings  # noqa: E402
+from .warehouse import Warehouse  # noqa: E402
+
+log = logging.getLogger("inventory_alerts")
+
+plt.rcParams.update({
+    "svg.fonttype": "none",          # text stays text: searchable, sharp, small
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "inventory-report",  # stable ids: the same data gives the same file
+})
+COLORS = {"shopify": "#5e8e3e", "bigcommerce": "#34313f", "magento": "#ee672f"}
+FALLBACK = "#4c72b0"
+
+
+@dataclass
+class Panel:
+    title: str
+    figure: str = ""                       # inline SVG
+    note: str = ""                         # one line under the title
+    missing: str = ""                      # why there is nothing to show
+    table: list[dict[str, Any]] = field(default_factory=list)
+    table_more: int = 0
+
+
+@dataclass
+class Kpi:
+    key: str
+    label: str
+    value: str
+    status: str = "ok"                     # ok | bad
+
+
+def _svg(fig: plt.Figure) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _num(value: object) -> str:
+    if value is None:
+        return ""
+    number = float(value)
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.1f}"
+
+
+class Report:
+    def __init__(self, wh: Warehouse, settings: Settings, today: date | None = None) -> None:
+        self.wh = wh
+        self.s = settings
+        self.today = today or datetime.now(timezone.utc).date()
+        self.kpis: list[Kpi] = []
+        self.panels: list[Panel] = []
+
+    def _rows(self, table: str, sql: str) -> list[dict[str, Any]] | None:
+        if not self.wh.has_table(self.s.schema, table):
+            return None
+        return self.wh.rows(sql.format(schema=self.s.schema))
+
+    def _missing(self, title: str, table: str) -> Panel:
+        return Panel(title, missing=f"{self.s.schema}.{table} is not in the warehouse (run dbt build)")
+
+    def accuracy(self) -> Panel:
+        title = "Inventory accuracy over time"
+        rows = self._rows("mart_inventory_accuracy",
+                          "select grain, period_start, skus_compared, skus_accurate, accuracy "
+                          "from {schema}.mart_inventory_accuracy order by period_start")
+        if rows is None:
+            self.kpis.append(Kpi("accuracy", "Accuracy (latest)", "n/a", "bad"))
+            return self._missing(title, "mart_inventory_accuracy")
+        by_grain = {g: [r for r in rows if r["grain"] == g] for g in ("run", "day")}
+        grain = "run" if len(by_grain["run"]) >= len(by_grain["day"]) else "day"
+        points = [r for r in by_grain[grain] if r["accuracy"] is not None]
+        if not points:
+            self.kpis.append(Kpi("accuracy", "Accuracy (latest)", "n/a", "bad"))
+            return Panel(title, missing="no accuracy measured yet")
+        latest = points[-1]
+        value = float(latest["accuracy"])
+        self.kpis.append(Kpi("accuracy", "Accuracy (latest)", f"{value:.1%}", "ok" if value >= 0.99 else "bad"))
+        fig, ax = plt.subplots(figsize=(6.2, 3.0))
+        ax.plot([r["period_start"] for r in points], [float(r["accuracy"]) * 100 for r in points],
+                marker="o", color=FALLBACK)
+        ax.set_ylabel("SKUs accurate (%)")
+        ax.set_ylim(min(90.0, min(float(r["accuracy"]) * 100 for r in points) - 2), 100.5)
+        fig.autofmt_xdate()
+        note = (f"per {grain}: {latest['skus_accurate']:,} of {latest['skus_compared']:,} SKUs agree with the "
+                f"system of record in the latest {grain}")
+        return Panel(title, _svg(fig), note)
+
+    def discrepancies(self) -> Panel:
+        title = "Discrepancies by channel"
+        rows = self._rows("fct_inventory_discrepancies",
+                          "select channel, store_id, count(*) as compared, "
+                          "sum(case when is_discrepancy then 1 else 0 end) as discrepancies "
+                          "from {schema}.fct_inventory_discrepancies group by channel, store_id order by channel, store_id")
+        if rows is None:
+            self.kpis.append(Kpi("discrepancies", "Discrepancies", "n/a", "bad"))
+            return self._missing(title, "fct_inventory_discrepancies")
+        total = sum(int(r["discrepancies"] or 0) for r in rows)
+        self.kpis.append(Kpi("discrepancies", "Discrepancies", f"{total:,}", "bad" if total else "ok"))
+        if not rows:
+            return Panel(title, missing="no channel is compared with a system of record")
+        fig, ax = plt.subplots(figsize=(6.2, 3.0))
+        labels = [f"{r['channel']}\n{r['store_id']}" for r in rows]
+        values = [int(r["discrepancies"] or 0) for r in rows]
+        bars = ax.bar(labels, values, color=[COLORS.get(r["channel"], FALLBACK) for r in rows])
+        ax.bar_label(bars, labels=[f"{v:,}" for v in values], padding=2)
+        ax.set_ylabel("SKUs that disagree")
+        note = "SKUs whose sellable quantity differs from the system of record, of " + ", ".join(
+            f"{int(r['compared']):,} compared on {r['channel']}/{r['store_id']}" for r in rows)
+        return Panel(title, _svg(fig), note)
+
+    def oversell(self) -> Panel:
+        title = "SKUs at oversell risk"
+        rows = self._rows("fct_oversell_risk",
+                          "select sku, channel, store_id, risk_reason, sellable_quantity, record_quantity, excess_units "
+                          "from {schema}.fct_oversell_risk order by excess_units desc, sku, channel, store_id")
+        if rows is None:
+            self.kpis.append(Kpi("oversell_skus", "SKUs at oversell risk", "n/a", "bad"))
+            return self._missing(title, "fct_oversell_risk")
+        skus = len({r["sku"] for r in rows})
+        self.kpis.append(Kpi("oversell_skus", "SKUs at oversell risk", f"{skus:,}", "bad" if skus else "ok"))
+        if not rows:
+            return Panel(title, note="no SKU can oversell")
+        counts = Counter((r["channel"], r["store_id"], r["risk_reason"]) for r in rows)
+        fig, ax = plt.subplots(figsize=(6.2, 0.6 + 0.45 * len(counts)))
+        keys = sorted(counts)
+        bars = ax.barh([f"{c}/{s}: {reason.replace('_', ' ')}" for c, s, reason in keys], [counts[k] for k in keys],
+                       color=[COLORS.get(k[0], FALLBACK) for k in keys])
+        ax.bar_label(bars, padding=2)
+        ax.invert_yaxis()
+        ax.set_xlabel("SKUs")
+        table = [{"SKU": r["sku"], "channel": f"{r['channel']}/{r['store_id']}",
+                  "why": REASONS.get(r["risk_reason"], r["risk_reason"]), "sellable": _num(r["sellable_quantity"]),
+                  "system of record": _num(r["record_quantity"]), "units at risk": _num(r["excess_units"])}
+                 for r in rows[:15]]
+        return Panel(title, _svg(fig), f"{len(rows):,} SKU-channel pairs, {skus:,} distinct SKUs; largest first",
+                     table=table, table_more=max(0, len(rows) - 15))
+
+    def stockouts(self) -> Panel:
+        days = self.s.stockout_days
+        title = f"Projected stock-outs, next {days} days"
+        rows = self._rows("fct_stockout_forecast",
+                          "select sku, channel, store_id, sellable_quantity, units_per_day, days_of_cover, "
+                          "projected_stockout_date from {schema}.fct_stockout_forecast "
+                          "where projected_stockout_date is not null order by projected_stockout_date, sku")
+        if rows is None:
+            self.kpis.append(Kpi("stockouts", f"Stock-outs in {days} days", "n/a", "bad"))
+            return self._missing(title, "fct_stockout_forecast")
+        horizon = self.today + timedelta(days=days)
+        soon = [r for r in rows if _as_date(r["projected_stockout_date"]) <= horizon]
+        self.kpis.append(Kpi("stockouts", f"Stock-outs in {days} days", f"{len(soon):,}", "bad" if soon else "ok"))
+        if not soon:
+            return Panel(title, note=f"nothing is projected to run out before {horizon.isoformat()}")
+        per_day: dict[date, Counter] = defaultdict(Counter)
+        for r in soon:
+            per_day[max(_as_date(r["projected_stockout_date"]), self.today)][r["channel"]] += 1
+        span = [self.today + timedelta(days=i) for i in range(days + 1)]
+        fig, ax = plt.subplots(figsize=(6.2, 3.0))
+        bottom = [0] * len(span)
+        for channel in sorted({r["channel"] for r in soon}):
+            heights = [per_day[d][channel] for d in span]
+            ax.bar([d.strftime("%b %d") for d in span], heights, bottom=bottom, label=channel,
+                   color=COLORS.get(channel, FALLBACK))
+            bottom = [b + h for b, h in zip(bottom, heights)]
+        ax.set_ylabel("SKU-channel pairs running out")
+        ax.tick_params(axis="x", labelrotation=60)
+        ax.legend(frameon=False)
+        table = [{"SKU": r["sku"], "channel": f"{r['channel']}/{r['store_id']}", "sellable": _num(r["sellable_quantity"]),
+                  "units/day": _num(r["units_per_day"]), "days of cover": _num(r["days_of_cover"]),
+                  "runs out": _as_date(r["projected_stockout_date"]).isoformat()} for r in soon[:15]]
+        return Panel(title, _svg(fig), f"{len(soon):,} SKU-channel pairs at the current rate of sale (earliest first)",
+                     table=table, table_more=max(0, len(soon) - 15))
+
+    def stock_by_location(self) -> Panel:
+        title = "Stock by location"
+        rows = self._rows("fct_inventory_levels",
+                          "select channel, store_id, location_id, max(location_name) as location_name, "
+                          "sum(available) as available, count(*) as levels from {schema}.fct_inventory_levels "
+                          "group by channel, store_id, location_id order by channel, store_id, location_id")
+        if rows is None:
+            self.kpis.append(Kpi("available_units", "Units available", "n/a", "bad"))
+            return self._missing(title, "fct_inventory_levels")
+        total = sum(float(r["available"] or 0) for r in rows)
+        self.kpis.append(Kpi("available_units", "Units available", _num(total) or "0"))
+        if not rows:
+            return Panel(title, missing="no inventory levels yet")
+        fig, ax = plt.subplots(figsize=(6.2, 0.6 + 0.32 * len(rows)))
+        labels = [f"{r['channel']}/{r['store_id']}: {r['location_name'] or r['location_id']}" for r in rows]
+        values = [float(r["available"] or 0) for r in rows]
+        bars = ax.barh(labels, values, color=[COLORS.get(r["channel"], FALLBACK) for r in rows])
+        ax.bar_label(bars, labels=[_num(v) for v in values], padding=2, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("units available")
+        return Panel(title, _svg(fig), f"{_num(total)} units available at {len(rows)} locations")
+
+    def freshness(self) -> Panel:
+        title = "Source freshness"
+        path = Path(self.s.freshness_results)
+        if not path.exists():
+            self.kpis.append(Kpi("stale_sources", "Stale sources", "n/a", "bad"))
+            return Panel(title, missing=f"no source-freshness results at {path} (run dbt source freshness)")
+        data = json.loads(path.read_text())
+        results = sorted(data.get("results", []), key=lambda r: r["unique_id"])
+        stale = [r for r in results if r.get("status") in self.s.freshness_statuses]
+        self.kpis.append(Kpi("stale_sources", "Stale sources", f"{len(stale):,}", "bad" if stale else "ok"))
+        table = []
+        for r in results:
+            age = r.get("max_loaded_at_time_ago_in_s")
+            table.append({"source": r["unique_id"].removeprefix("source.").split(".", 1)[-1],
+                          "status": r.get("status"), "hours since load": "" if age is None else f"{age / 3600:.1f}",
+                          "last loaded": str(r.get("max_loaded_at") or "")[:19].replace("T", " ")})
+        checked = str(data.get("metadata", {}).get("generated_at", ""))[:19].replace("T", " ")
+        aged = [r for r in results if r.get("max_loaded_at_time_ago_in_s") is not None]
+        figure = ""
+        if aged:
+            fig, ax = plt.subplots(figsize=(6.2, 0.6 + 0.3 * len(aged)))
+            colors = {"pass": "#2e7d32", "warn": "#f9a825", "error": "#c62828"}
+            ax.barh([t["source"] for t, r in zip(table, results) if r in aged],
+                    [r["max_loaded_at_time_ago_in_s"] / 3600 for r in aged],
+                    color=[colors.get(r.get("status"), FALLBACK) for r in aged])
+            ax.invert_yaxis()
+            ax.set_xlabel("hours since the last load")
+            figure = _svg(fig)
+        return Panel(title, figure, f"dbt source freshness checked at {checked} UTC; {len(stale)} of {len(results)} stale",
+                     table=table)
+
+    def build(self) -> dict[str, Any]:
+        panels = [self.accuracy(), self.discrepancies(), self.oversell(), self.stockouts(),
+                  self.stock_by_location(), self.freshness()]
+        return {"kpis": self.kpis, "panels": panels, "source": self.wh.name,
+                "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def write(settings: Settings, output: str | None = None, today: date | None = None) -> Path:
+    path = Path(output or settings.report_path)
+    with Warehouse(settings, read_only=True) as wh:
+        context = Report(wh, settings, today).build()
+    env = Environment(loader=PackageLoader("inventory_alerts"), autoescape=select_autoescape(["html"]))
+    html = env.get_template("report.html").render(**context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
