@@ -1,0 +1,1 @@
+"""Singer tap reading the inventory-webhooks receiver's durable store (see webhooks/README.md)."""
