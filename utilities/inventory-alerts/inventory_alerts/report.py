@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from .conditions import REASONS  # noqa: E402
@@ -135,6 +136,7 @@ class Report:
         values = [int(r["discrepancies"] or 0) for r in rows]
         bars = ax.bar(labels, values, color=[COLORS.get(r["channel"], FALLBACK) for r in rows])
         ax.bar_label(bars, labels=[f"{v:,}" for v in values], padding=2)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("SKUs that disagree")
         note = "SKUs whose sellable quantity differs from the system of record, of " + ", ".join(
             f"{int(r['compared']):,} compared on {r['channel']}/{r['store_id']}" for r in rows)
@@ -153,12 +155,13 @@ class Report:
         if not rows:
             return Panel(title, note="no SKU can oversell")
         counts = Counter((r["channel"], r["store_id"], r["risk_reason"]) for r in rows)
-        fig, ax = plt.subplots(figsize=(6.2, 0.6 + 0.45 * len(counts)))
+        fig, ax = plt.subplots(figsize=(6.2, 0.8 + 0.55 * len(counts)))
         keys = sorted(counts)
-        bars = ax.barh([f"{c}/{s}: {reason.replace('_', ' ')}" for c, s, reason in keys], [counts[k] for k in keys],
+        bars = ax.barh([f"{c}/{s}:\n{reason.replace('_', ' ')}" for c, s, reason in keys], [counts[k] for k in keys],
                        color=[COLORS.get(k[0], FALLBACK) for k in keys])
         ax.bar_label(bars, padding=2)
         ax.invert_yaxis()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("SKUs")
         table = [{"SKU": r["sku"], "channel": f"{r['channel']}/{r['store_id']}",
                   "why": REASONS.get(r["risk_reason"], r["risk_reason"]), "sellable": _num(r["sellable_quantity"]),
@@ -190,11 +193,11 @@ class Report:
         bottom = [0] * len(span)
         for channel in sorted({r["channel"] for r in soon}):
             heights = [per_day[d][channel] for d in span]
-            ax.bar([d.strftime("%b %d") for d in span], heights, bottom=bottom, label=channel,
-                   color=COLORS.get(channel, FALLBACK))
+            ax.bar(range(len(span)), heights, bottom=bottom, label=channel, color=COLORS.get(channel, FALLBACK))
             bottom = [b + h for b, h in zip(bottom, heights)]
+        ax.set_xticks(range(len(span)), [d.strftime("%b %d") for d in span], rotation=60)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("SKU-channel pairs running out")
-        ax.tick_params(axis="x", labelrotation=60)
         ax.legend(frameon=False)
         table = [{"SKU": r["sku"], "channel": f"{r['channel']}/{r['store_id']}", "sellable": _num(r["sellable_quantity"]),
                   "units/day": _num(r["units_per_day"]), "days of cover": _num(r["days_of_cover"]),
