@@ -23,6 +23,18 @@ fi
 echo "setup: installing the root test environment"
 .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
 
+# The health report's test renders it in headless Chromium: Debian's package, installed here when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium (headless browser for the health report test)"
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends chromium; } >/tmp/setup-chromium.log 2>&1 \
+      || echo "setup: could not install chromium (see /tmp/setup-chromium.log); the report test needs it" >&2
+  else
+    echo "setup: chromium is missing; as root: apt-get install chromium (the report test skips without it, fails under CI)" >&2
+  fi
+fi
+
 echo "setup: installing Meltano plugins (tap, loader, dbt)"
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 .venv/bin/meltano --log-level=warning install
