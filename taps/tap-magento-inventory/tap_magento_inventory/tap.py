@@ -6,11 +6,14 @@ import datetime as dt
 import re
 import typing as t
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_magento_inventory.client import StoreFacts, SyncRun, parse_utc
+from tap_magento_inventory.connection import connection_test
 from tap_magento_inventory.streams import (
     InventoryItemsStream,
     InventoryLevelsStream,
@@ -213,6 +216,19 @@ class TapMagentoInventory(Tap):
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: one line per stream (reachable, missing ACL resource, bad credentials) and exit 1 if any
+        cannot sync. `--test=schema` keeps the SDK's behaviour (SCHEMA messages, no request).
+        """
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        tap = cls(config=getattr(config, "config", None), parse_env_config=getattr(config, "parse_env", False),
+                  validate_config=True)
+        ctx.exit(0 if connection_test(tap) else 1)
 
     def discover_streams(self) -> list[Stream]:
         """The contract streams, the MSI extras and sync_runs.

@@ -1,0 +1,99 @@
+"""`--test` for a person with new credentials: one line per stream and a verdict, exit 1 when it cannot sync.
+
+Magento answers 401 both for wrong credentials and for a missing ACL resource; the check tells them apart by
+whether any stream could be read. Offline with the fake store, then through the console script against the
+sandbox store with good credentials, a wrong token, and an integration without `Magento_InventoryApi::stock`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import typing as t
+
+import pytest
+import responses
+from conftest import run_cli
+from fakes import REST, TOKEN, FakeMagento, config
+
+from tap_magento_inventory.connection import connection_test
+from tap_magento_inventory.tap import TapMagentoInventory
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from conftest import Sandbox
+
+STOCK_ROUTES = ("/V1/inventory/stocks", "/V1/inventory/stock-source-links")
+
+
+def answer(*, deny_stock: bool = False, token: str = TOKEN) -> str:
+    """Run the check in-process against the fake store; return what it printed."""
+    store, out = FakeMagento(), io.StringIO()
+
+    def callback(request: t.Any) -> tuple[int, dict, str]:  # noqa: ANN401
+        if deny_stock and request.path_url.split("?")[0].endswith(STOCK_ROUTES):
+            body = {"message": "The consumer isn't authorized to access %resources.",
+                    "parameters": {"resources": "Magento_InventoryApi::stock"}}  # fmt: skip
+            return 401, {"Content-Type": "application/json"}, json.dumps(body)
+        return store._handle(request)  # noqa: SLF001
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, re.compile(re.escape(REST) + r"/.*"), callback=callback)
+        ok = connection_test(TapMagentoInventory(config=config(access_token=token)), out)
+    text = out.getvalue()
+    assert ok == text.splitlines()[-1].startswith("Ready"), text
+    assert token not in text
+    return text
+
+
+def line(text: str, stream: str) -> str:
+    return next(x for x in text.splitlines() if x.strip().startswith(f"{stream} "))
+
+
+def test_good_credentials_every_stream_reachable() -> None:
+    text = answer()
+    assert "OK: reachable, records read" in line(text, "inventory_levels")
+    assert "OK: off (include_salable_quantity is false)" in line(text, "salable_quantities")
+    assert text.splitlines()[-1] == "Ready: every stream can sync (7 streams)."
+
+
+def test_missing_acl_resource_is_named() -> None:
+    text = answer(deny_stock=True)
+    assert "MISSING ACL RESOURCE" in line(text, "stocks")
+    assert "MISSING ACL RESOURCE" in line(text, "stock_source_links")
+    assert "OK" in line(text, "inventory_levels")
+    assert "missing ACL resources Magento_InventoryApi::stock" in text.splitlines()[-1]
+
+
+def test_every_stream_refused_means_the_credentials() -> None:
+    text = answer(token="not-the-token")  # noqa: S106
+    assert "BAD CREDENTIALS" in line(text, "locations")
+    assert "check access_token" in text.splitlines()[-1]
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(
+    ("resources", "token", "code", "expect"),
+    [
+        (None, None, 0, "Ready: every stream can sync"),
+        (None, "mg_wrong_token", 1, "BAD CREDENTIALS"),
+        (["Magento_Catalog::products", "Magento_CatalogInventory::cataloginventory", "Magento_InventoryApi::source"],
+         None, 1, "missing ACL resources Magento_InventoryApi::stock"),
+    ],
+    ids=["good", "wrong-token", "no-stock-resource"],
+)
+def test_console_script_against_the_sandbox(
+    sandbox: Sandbox, tmp_path: Path, resources: list[str] | None, token: str | None, code: int, expect: str
+) -> None:
+    everything = sandbox.control("GET", "config")["resources"][sandbox.store]
+    sandbox.control("POST", "config", {"store": sandbox.store, "resources": resources or everything})
+    try:
+        overrides = {"access_token": token} if token else {}
+        result = run_cli("--test", config=sandbox.config(**overrides), tmp_path=tmp_path, timeout=120)
+    finally:
+        sandbox.control("POST", "config", {"store": sandbox.store, "resources": everything})
+    assert result.returncode == code, result.stderr[-2000:]
+    assert expect in result.stderr
+    assert "mg_wrong_token" not in result.stderr  # never a secret in the output
