@@ -528,6 +528,9 @@ class MagentoStream(RESTStream):
             if status in TRANSIENT_STATUSES or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
                 msg = f"{where}: {page} (firewall, CDN or maintenance page; transient, retried)"
                 raise RetriableAPIError(msg, response)
+            if status < HTTPStatus.BAD_REQUEST and "json" in content_type:
+                msg = f"{where}: HTTP {status} {content_type} body is not valid JSON (garbled or cut off; retried)"
+                raise RetriableAPIError(msg, response)
             if status == HTTPStatus.FORBIDDEN:
                 msg = f"{where}: {page}: blocked by a firewall or CDN in front of Magento; allow the tap's address"
             elif status == HTTPStatus.NOT_FOUND or status < HTTPStatus.BAD_REQUEST:

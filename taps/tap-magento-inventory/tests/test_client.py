@@ -383,6 +383,13 @@ def test_400_is_fatal_with_the_rendered_message(fake: FakeMagento, sleeps: list[
     assert sleeps == []
 
 
+def test_garbled_json_body_is_retried(fake: FakeMagento, sleeps: list[float]) -> None:
+    """A 200 JSON answer cut off or garbled in transit is transient, not a wrong base_url."""
+    fake.queue(200, '{"items": [{"sku": "MG-0', {"Content-Type": "application/json"})
+    run_tap(config())
+    assert len(sleeps) == 1
+
+
 def test_html_404_points_at_base_url(fake: FakeMagento) -> None:
     fake.queue(404, "<html><head><title>404 Not Found</title></head></html>", {"Content-Type": "text/html"})
     with pytest.raises(FatalAPIError) as info:
