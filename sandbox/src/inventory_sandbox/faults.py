@@ -1,6 +1,6 @@
-"""Queued transport faults for the GraphQL endpoint (``POST /_sandbox/faults``).
+"""Queued faults for the platform APIs (``POST /_sandbox/faults``): transport faults and data faults.
 
-Faults apply, in the order they were queued, to the next GraphQL requests that pass routing and auth;
+Faults apply, in the order they were queued, to the next API requests that pass routing and auth;
 a fault with ``count: N`` is used by N requests before the next queued fault starts.
 
 Kinds:
@@ -13,15 +13,25 @@ Kinds:
   malformed  HTTP 200 whose body is not valid JSON
   truncated  answer normally but send only half the body, with the full Content-Length, then close
   html       an HTML firewall page, HTTP ``status`` 403 or 503 (default 503)
-``delay_ms`` delays any kind before it acts.
+  timeout    answer normally after ``delay_ms`` (default 5000 ms), meant to outlast a client's timeout
+  none       answer normally (queued first, it lets requests through before the next fault)
+Data faults (answer normally, but the data moves under the client, as on a busy live store):
+  overlap    this page also repeats the last ``rows`` rows (default 2) of the previous page of the same
+             list: rows duplicated across pages, as offset paging shows when rows are inserted mid-read
+  mutate     before answering, run the control call ``POST /_sandbox/{route}`` with ``body``: rows changing
+             between pages (``route: stock``), a location deactivated mid-sync (``location`` / ``source``)
+``delay_ms`` delays any kind before it acts. ``FaultQueue.answer`` applies the data faults.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-KINDS = ("http_429", "throttled", "http_500", "http_503", "latency", "reset", "malformed", "truncated", "html")
+KINDS = ("http_429", "throttled", "http_500", "http_503", "latency", "reset", "malformed", "truncated", "html",
+         "timeout", "none", "overlap", "mutate")
 
 
 @dataclass
@@ -31,6 +41,9 @@ class Fault:
     delay_ms: int = 0
     retry_after: float | None = None
     status: int | None = None  # html only: 403 or 503
+    rows: int = 2  # overlap only: rows of the previous page repeated
+    route: str | None = None  # mutate only: the control route and its body
+    body: dict | None = None
 
     @classmethod
     def from_json(cls, spec: dict) -> Fault:
@@ -41,20 +54,25 @@ class Fault:
         if count < 1:
             raise ValueError("count must be >= 1")
         delay = spec.get("delay_ms")
-        delay = int(delay) if delay is not None else (1000 if kind == "latency" else 0)
+        delay = int(delay) if delay is not None else {"latency": 1000, "timeout": 5000}.get(kind, 0)
         status = spec.get("status")
         if kind == "html":
             status = int(status or 503)
             if status not in (403, 503):
                 raise ValueError("html faults use status 403 or 503")
         retry_after = spec.get("retry_after")
-        return cls(kind, count, delay, None if retry_after is None else float(retry_after), status)
+        route, body = spec.get("route"), spec.get("body")
+        if kind == "mutate" and (not isinstance(route, str) or not isinstance(body, dict)):
+            raise ValueError("mutate faults need a control route and a JSON object body")
+        return cls(kind, count, delay, None if retry_after is None else float(retry_after), status,
+                   int(spec.get("rows", 2)), route, body)
 
 
 class FaultQueue:
     def __init__(self):
         self._lock = threading.Lock()
         self._queue: list[Fault] = []
+        self._pages: dict[str, list] = {}  # last rows of each list answered while an overlap is queued
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -78,6 +96,52 @@ class FaultQueue:
     def pending(self) -> list[dict]:
         with self._lock:
             return [asdict(f) for f in self._queue]
+
+    def answer(self, fault: Fault | None, app, key: str, reply: Callable[[], object]):
+        """The normal answer ``reply()`` with any data fault applied (``key`` names the request's list).
+
+        ``mutate`` runs its control call on ``app`` first; ``overlap`` prepends the previous page's last
+        rows. Pages are only remembered while an overlap fault waits, so normal answers cost nothing extra.
+        """
+        if fault is not None and fault.kind == "mutate":
+            answer = app.control("POST", fault.route, {}, dict(fault.body))
+            if answer.status != 200:
+                raise ValueError(f"mutate fault: {fault.route} answered {answer.status}: {answer.body[:200]!r}")
+        out = reply()
+        overlap = fault is not None and fault.kind == "overlap"
+        with self._lock:
+            watching = overlap or any(f.kind == "overlap" for f in self._queue)
+        if not watching or getattr(out, "status", 0) != 200 or not getattr(out, "body", b""):
+            return out
+        try:
+            obj = json.loads(out.body)
+        except ValueError:
+            return out
+        path, rows = _first_list(obj)
+        if rows is None:
+            return out
+        key = f"{key}|{path}"
+        with self._lock:
+            previous = self._pages.get(key, [])
+            self._pages[key] = list(rows[-10:])
+        if overlap and previous:
+            rows[:0] = previous[-fault.rows:]
+            out.body = json.dumps(obj).encode()
+        return out
+
+
+def _first_list(obj, path: str = "") -> tuple[str, list | None]:
+    """The first list of JSON objects in ``obj``, breadth first (a page's rows on every platform)."""
+    level = [(path, obj)]
+    while level:
+        deeper = []
+        for where, value in level:
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                return where, value
+            if isinstance(value, dict):
+                deeper.extend((f"{where}.{k}", v) for k, v in value.items())
+        level = deeper
+    return path, None
 
 
 HTML_PAGE = """<!DOCTYPE html>

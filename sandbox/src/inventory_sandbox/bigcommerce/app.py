@@ -191,7 +191,8 @@ class BigCommerceApp(ControlApp):
             page = HTML_PAGE.format(status=fault.status, title=title, ray=uuid.uuid4().hex[:16])
             return Reply(fault.status, page.encode(), {"Content-Type": "text/html; charset=utf-8"}), False
         try:
-            reply = self._route(state, method, rest, query, body)
+            reply = self.faults.answer(fault, self, f"{state.data.name}:{rest}",
+                                       lambda: self._route(state, method, rest, query, body))
         except ApiError as exc:
             reply = problem(exc.status, exc.title, exc.errors)
         reply.headers.update(limits)

@@ -28,7 +28,7 @@ import uuid
 from urllib.parse import quote, unquote
 
 from ..control import ControlApp
-from ..faults import HTML_PAGE, FaultQueue
+from ..faults import HTML_PAGE, Fault, FaultQueue
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
 from . import search
@@ -160,9 +160,10 @@ class MagentoApp(ControlApp):
             auth = self._authenticate(state, method, path, query, headers)
             if resource not in state.resources or auth == "none":
                 raise ApiError(401, "The consumer isn't authorized to access %resources.", {"resources": resource})
-            reply, truncate = self._faulted()
+            reply, truncate, fault = self._faulted()
             if reply is None:
-                reply = self._answer(state, method, rest, query)
+                reply = self.faults.answer(fault, self, f"{state.data.name}:{rest}",
+                                           lambda: self._answer(state, method, rest, query))
                 if truncate:
                     reply.action = "truncate"
         except ApiError as exc:
@@ -225,13 +226,13 @@ class MagentoApp(ControlApp):
         state.nonces.add(nonce)
         return "oauth1"
 
-    def _faulted(self) -> tuple[Reply | None, bool]:
-        """The fault's answer (None: answer normally) and whether to truncate the normal answer."""
-        reply = self._fault_reply()
-        return (None, True) if reply == "truncate" else (reply, False)
-
-    def _fault_reply(self):
+    def _faulted(self) -> tuple[Reply | None, bool, Fault | None]:
+        """The fault's answer (None: answer normally), whether to truncate the normal answer, the fault."""
         fault = self.faults.take()
+        reply = self._fault_reply(fault)
+        return (None, True, fault) if reply == "truncate" else (reply, False, fault)
+
+    def _fault_reply(self, fault):
         if fault is None:
             return None
         if fault.delay_ms:
@@ -256,7 +257,7 @@ class MagentoApp(ControlApp):
             return Reply(fault.status, page.encode(), html)
         if kind == "truncated":
             return "truncate"
-        return None  # latency: answer normally
+        return None  # latency, timeout, none, data faults: answer normally
 
     def _answer(self, state: StoreState, method: str, rest: str, query: dict) -> Reply:
         if method != "GET":

@@ -163,8 +163,8 @@ class ShopifyApp(ControlApp):
             title = "Access denied" if fault.status == 403 else "Service temporarily unavailable"
             page = HTML_PAGE.format(status=fault.status, title=title, ray=uuid.uuid4().hex[:16])
             reply = Reply(fault.status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
-        else:  # no fault, latency, truncated: answer for real
-            reply = self._run_graphql(store_name, state, raw_body)
+        else:  # no fault, latency, timeout, truncated, data faults: answer for real
+            reply = self.faults.answer(fault, self, store_name, lambda: self._run_graphql(store_name, state, raw_body))
             reply.headers.update(version_header)
             if kind == "truncated":
                 reply.action = "truncate"
