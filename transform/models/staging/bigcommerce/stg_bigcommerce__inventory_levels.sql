@@ -14,7 +14,8 @@ renamed as (
         cast(inventory_item_id as varchar) as inventory_item_id,
         cast(product_id as varchar) as product_id,
         cast(variant_id as varchar) as variant_id,
-        cast(sku as varchar) as sku,
+        cast(sku as varchar) as sku_raw,
+        {{ normalize_sku('sku') }} as sku,
         cast(bin_picking_number as varchar) as bin_picking_number,
         cast(is_in_stock as boolean) as is_in_stock,
         -- BigCommerce reports available_to_sell, total_inventory_onhand and safety_stock only.
@@ -59,6 +60,7 @@ final as (
         flagged.product_id,
         flagged.variant_id,
         flagged.sku,
+        flagged.sku_raw,
         flagged.bin_picking_number,
         flagged.is_in_stock,
         flagged.is_deleted,

@@ -12,7 +12,8 @@ renamed as (
         cast(store_id as varchar) as store_id,
         cast(location_id as varchar) as location_id,
         cast(inventory_item_id as varchar) as inventory_item_id,
-        cast(sku as varchar) as sku,
+        cast(sku as varchar) as sku_raw,
+        {{ normalize_sku('sku') }} as sku,
         cast(status as integer) = 1 as is_in_stock,
         -- available = quantity when the source item is in stock, else 0; on_hand = quantity (whole units)
         cast(available as integer) as available,
@@ -56,6 +57,7 @@ final as (
         flagged.location_id,
         flagged.inventory_item_id,
         flagged.sku,
+        flagged.sku_raw,
         flagged.is_in_stock,
         flagged.is_deleted,
         flagged.available,

@@ -1,0 +1,43 @@
+{% macro mart_setting(name) -%}
+    {#- The settings of the reconciliation marts: `--vars '{name: value}'` wins, then the environment variable,
+        then the default below. One place for every knob (transform/README.md lists them). -#}
+    {%- set settings = {
+        'sku_case': ('INVENTORY_SKU_CASE', 'upper'),
+        'record_channel': ('INVENTORY_RECORD_CHANNEL', 'magento'),
+        'record_store_id': ('INVENTORY_RECORD_STORE_ID', 'demo-store'),
+        'discrepancy_tolerance': ('INVENTORY_DISCREPANCY_TOLERANCE', '0'),
+        'velocity_window_days': ('INVENTORY_VELOCITY_WINDOW_DAYS', '7'),
+        'anomaly_k': ('INVENTORY_ANOMALY_K', '5'),
+        'anomaly_window': ('INVENTORY_ANOMALY_WINDOW', '10'),
+        'anomaly_min_history': ('INVENTORY_ANOMALY_MIN_HISTORY', '3'),
+        'forecast_as_of': ('INVENTORY_FORECAST_AS_OF', ''),
+    } -%}
+    {%- if name not in settings -%}
+        {{ exceptions.raise_compiler_error("unknown mart setting '" ~ name ~ "'") }}
+    {%- endif -%}
+    {%- set env_name, default = settings[name] -%}
+    {{ return(var(name, env_var(env_name, default))) }}
+{%- endmacro %}
+
+{% macro mart_as_of() -%}
+    {#- "Now" for trailing windows and forecasts: setting forecast_as_of (a timestamp) pins it, for tests. -#}
+    {%- set pinned = mart_setting('forecast_as_of') -%}
+    {%- if pinned -%}
+        cast('{{ pinned }}' as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        {{ utc_now() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro utc_now() -%}
+    {#- The current time as a timestamp without time zone in UTC, like every timestamp staging produces. -#}
+    {{ return(adapter.dispatch('utc_now', 'inventory')()) }}
+{%- endmacro %}
+
+{% macro default__utc_now() -%}
+    cast(timezone('UTC', now()) as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro snowflake__utc_now() -%}
+    cast(sysdate() as {{ dbt.type_timestamp() }})
+{%- endmacro %}
