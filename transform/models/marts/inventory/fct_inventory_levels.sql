@@ -2,7 +2,8 @@ with
 
 levels as (
 
-    select * from {{ ref('int_inventory_levels_unioned') }}
+    -- polled levels with webhook observations merged in (intermediate/webhooks; the union when webhooks are off)
+    select * from {{ ref('int_inventory_levels_merged') }}
     where not is_deleted
 
 ),
@@ -43,7 +44,9 @@ joined as (
         levels.quality_control,
         levels.safety_stock,
         levels.updated_at,
-        levels.synced_at
+        levels.synced_at,
+        levels.observed_at,
+        levels.observed_by
 
     from levels
     left join items
