@@ -1,0 +1,124 @@
+"""The reconciliation marts find exactly what the shared-catalog sandboxes seeded (issue #5).
+
+Three sandbox servers run with `--catalog shared` (one catalog on every platform, Magento's `demo-store` the
+system of record, known discrepancies, oversell risks, negative stock and a tracked item without levels; they
+list them under `GET /_sandbox/scenario`). The user's job `inventory-sync` runs three times:
+
+1. First sync: the marts flag every seeded case and nothing else; the accuracy KPI equals the share computed
+   from the stores' ground truth.
+2. One shared SKU sells a little on every channel, sync; then a lot, sync. Its levels are now abnormal changes
+   (history of one move is enough here: INVENTORY_ANOMALY_MIN_HISTORY=1), it runs out within the week, and the
+   channels still agree, so discrepancies, risks and accuracy are unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import run_meltano
+from support.duckdb_rows import duckdb_rows
+from support.shared_catalog import RECORD, shared_catalog, seeded_cases, tap_env
+
+pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+
+ITEMS = int(os.environ.get("MART_E2E_ITEMS", "48" if os.environ.get("CI") else "120"))
+SEED = 7
+WINDOW_DAYS = 7
+DISCREPANCY_KINDS = {"discrepancy", "above_system_of_record"}
+RISK_KINDS = {"above_system_of_record", "continue_with_nothing_available"}
+ANOMALY_KINDS = {"negative_stock", "tracked_without_levels"}
+
+
+def tracked_skus(truth: dict) -> set[str]:
+    """The SKUs a store tracks (normalized as staging does), composites aside."""
+    return {i["sku"].strip().upper() for i in truth["inventory_items"]
+            if i["is_tracked"] and i["sku"] and i.get("type_id") not in ("configurable", "bundle", "grouped")}
+
+
+def expected_accuracy(servers, cases: list[dict]) -> tuple[int, int]:
+    """(SKUs compared, SKUs accurate) from ground truth: every SKU some store tracks is compared with the
+    record; it is accurate unless a seeded case makes a channel disagree."""
+    compared = set().union(*(tracked_skus(s.truth()) for s in servers.values()))
+    wrong = {c["sku"] for c in cases if c["kind"] in DISCREPANCY_KINDS}
+    return len(compared), len(compared - wrong)
+
+
+def test_marts_flag_exactly_the_seeded_cases(meltano_env) -> None:
+    with shared_catalog(ITEMS, SEED) as servers:
+        env = {**tap_env(servers, meltano_env), "INVENTORY_ANOMALY_MIN_HISTORY": "1",
+               "INVENTORY_VELOCITY_WINDOW_DAYS": str(WINDOW_DAYS)}
+        rows = duckdb_rows(env["WAREHOUSE_PATH"])
+        cases = seeded_cases(servers)
+        assert {c["kind"] for c in cases} == DISCREPANCY_KINDS | RISK_KINDS | ANOMALY_KINDS
+
+        run_meltano(env, "run", "inventory-sync")
+
+        # Which SKUs disagree across channels: exactly the seeded discrepancies, with the planned difference.
+        flagged = {(r["sku"], r["channel"], r["store_id"], r["difference"]) for r in rows(
+            "select * from analytics.fct_inventory_discrepancies where is_discrepancy")}
+        assert flagged == {(c["sku"], c["channel"], c["store_id"], c["delta"]) for c in cases
+                           if c["kind"] in DISCREPANCY_KINDS}
+        record = rows("select distinct record_channel, record_store_id from analytics.fct_inventory_discrepancies")
+        assert [(r["record_channel"], r["record_store_id"]) for r in record] == [RECORD]
+
+        # Which can oversell now: the channels above the record and the one selling at zero on `continue`.
+        risks = {(r["sku"], r["channel"], r["risk_reason"]) for r in rows("select * from analytics.fct_oversell_risk")}
+        assert risks == {(c["sku"], c["channel"], c["kind"]) for c in cases if c["kind"] in RISK_KINDS}
+
+        anomalies = rows("select * from analytics.fct_inventory_anomalies")
+        assert {(a["anomaly_type"], a["channel"], a["sku"], a["location_id"]) for a in anomalies} == {
+            (c["kind"], c["channel"], c["sku"], c.get("location_id")) for c in cases if c["kind"] in ANOMALY_KINDS}
+
+        # What the accuracy is: the share from ground truth.
+        compared, accurate = expected_accuracy(servers, cases)
+        (kpi,) = rows("select * from analytics.mart_inventory_accuracy where grain = 'run'")
+        assert (kpi["skus_compared"], kpi["skus_accurate"]) == (compared, accurate)
+        assert kpi["accuracy"] == pytest.approx(accurate / compared)
+        assert rows("select count(*) as n from analytics.fct_stockout_forecast "
+                    "where projected_stockout_date is not null")[0]["n"] == 0
+
+        # A shared SKU outside every case, with stock to spare, sells on every channel: a little, then a lot.
+        plan = servers["magento"].scenario()["shared_skus"]
+        in_cases = {c["sku"] for c in cases}
+        sku = next(s for s, p in plan.items() if s not in in_cases and p["record_quantity"] >= 20
+                   and p["listed_as"] == s)
+        start = plan[sku]["record_quantity"]
+        for left in (start - 2, 3):
+            set_everywhere(servers, sku, left)
+            run_meltano(env, "run", "inventory-sync")
+
+        assert {(r["sku"], r["channel"], r["store_id"], r["difference"]) for r in rows(
+            "select * from analytics.fct_inventory_discrepancies where is_discrepancy")} == flagged
+        assert {(r["sku"], r["channel"], r["risk_reason"]) for r in rows(
+            "select * from analytics.fct_oversell_risk")} == risks
+        abnormal = rows("select * from analytics.fct_inventory_anomalies where anomaly_type = 'abnormal_change'")
+        assert sorted((a["sku"], a["channel"], a["quantity"], a["previous_quantity"]) for a in abnormal) == sorted(
+            (sku, channel, 3, start - 2) for channel in servers)
+
+        # Which run out this week: that SKU on every channel (it sold start - 3 units in the window), no other.
+        soon = rows("select * from analytics.fct_stockout_forecast "
+                    "where projected_stockout_date <= current_date + 7 order by channel")
+        assert [(r["sku"], r["channel"]) for r in soon] == [(sku, c) for c in sorted(servers)]
+        assert all(r["units_per_day"] == pytest.approx((start - 3) / WINDOW_DAYS) for r in soon)
+
+        runs = rows("select * from analytics.mart_inventory_accuracy where grain = 'run' order by period_start")
+        assert len(runs) == 3
+        assert {(r["skus_compared"], r["skus_accurate"]) for r in runs} == {(compared, accurate)}
+        days = rows("select * from analytics.mart_inventory_accuracy where grain = 'day'")
+        assert len(days) == len({r["period_start"].date() for r in runs})
+
+
+def set_everywhere(servers, sku: str, quantity: int) -> None:
+    """Set the sellable quantity of a shared SKU on every platform (where the catalog stocked it)."""
+    shopify = servers["shopify"].truth()
+    (item,) = [i["inventory_item_id"] for i in shopify["inventory_items"] if i["sku"] == sku]
+    (level,) = [lv for lv in shopify["inventory_levels"] if lv["inventory_item_id"] == item and lv["available"] > 0]
+    servers["shopify"].post("stock", set=[{"inventory_item_id": item, "location_id": level["location_id"],
+                                           "quantities": {"available": quantity}}])
+    bigcommerce = servers["bigcommerce"].truth()
+    (variant,) = [i["inventory_item_id"] for i in bigcommerce["inventory_items"] if i["sku"] == sku]
+    servers["bigcommerce"].post("stock", set=[{"variant_id": variant, "location_id": 1,
+                                               "quantities": {"available": quantity}}])
+    servers["magento"].post("stock", set=[{"sku": sku, "source_code": "default", "quantity": quantity,
+                                           "status": 1}])
