@@ -85,12 +85,15 @@ def test_rejected_token_says_so() -> None:
     ids=["good", "wrong-token", "no-read_locations"],
 )
 def test_console_script_against_the_sandbox(
-    fresh_sandbox: Sandbox, tmp_path: Path, scopes: list[str] | None, token: str | None, code: int, expect: str
+    sandbox: Sandbox, tmp_path: Path, scopes: list[str] | None, token: str | None, code: int, expect: str
 ) -> None:
-    if scopes is not None:
-        fresh_sandbox.control("POST", "config", {"store": fresh_sandbox.store, "scopes": scopes})
-    overrides = {"access_token": token} if token else {}
-    result = run_cli("--test", config=fresh_sandbox.config(**overrides), tmp_path=tmp_path, timeout=120)
+    everything = sandbox.control("GET", "config")["scopes"][sandbox.store]
+    sandbox.control("POST", "config", {"store": sandbox.store, "scopes": scopes or everything})
+    try:
+        overrides = {"access_token": token} if token else {}
+        result = run_cli("--test", config=sandbox.config(**overrides), tmp_path=tmp_path, timeout=120)
+    finally:
+        sandbox.control("POST", "config", {"store": sandbox.store, "scopes": everything})
     assert result.returncode == code, result.stderr[-2000:]
     assert expect in result.stderr
     assert "shpat_wrong" not in result.stderr  # never a secret in the output
