@@ -53,7 +53,10 @@ final as (
     where
         period_start is not null
         {% if is_incremental() %}
-            and period_start > (select coalesce(max(period_start), cast('1970-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+            and period_start > (
+                select coalesce(max(previous.period_start), cast('1970-01-01' as {{ dbt.type_timestamp() }}))
+                from {{ this }} as previous
+            )
         {% endif %}
 
 )

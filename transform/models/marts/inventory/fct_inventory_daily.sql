@@ -1,5 +1,5 @@
--- Each level's closing quantities per UTC day, for the days the history saw any sync with a change (and
--- today), from the snapshot: one row per level x day while the level existed, with the units it lost
+-- Each level's closing quantities per UTC day (as_of_date), for the days the history saw any sync with a change
+-- (and today), from the snapshot: one row per level x day while the level existed, with the units it lost
 -- (depleted) and gained (received) that day.
 with
 
@@ -11,11 +11,11 @@ changes as (
 
 days as (
 
-    select distinct cast(observed_at as date) as day from changes
+    select distinct cast(observed_at as date) as as_of_date from changes
 
     union
 
-    select cast({{ mart_as_of() }} as date) as day
+    select cast({{ mart_as_of() }} as date) as as_of_date
 
 ),
 
@@ -36,18 +36,22 @@ versions as (
 closing as (
 
     select
-        days.day,
+        days.as_of_date,
         versions.*,
         row_number() over (
-            partition by versions.inventory_level_sk, days.day
+            partition by versions.inventory_level_sk, days.as_of_date
             order by versions.dbt_valid_from desc
         ) as version_of_day_desc
 
     from days
     inner join versions
         on
-            versions.first_day <= days.day
-            and (versions.superseded_day is null or versions.superseded_day > days.day or versions.first_day = days.day)
+            days.as_of_date >= versions.first_day
+            and (
+                versions.superseded_day is null
+                or days.as_of_date < versions.superseded_day
+                or days.as_of_date = versions.first_day
+            )
 
 ),
 
@@ -55,7 +59,7 @@ moves as (
 
     select
         inventory_level_sk,
-        cast(observed_at as date) as day,
+        cast(observed_at as date) as as_of_date,
         sum(case when available_change < 0 then 0 - available_change else 0 end) as units_depleted,
         sum(case when available_change > 0 then available_change else 0 end) as units_received
 
@@ -67,8 +71,8 @@ moves as (
 final as (
 
     select
-        {{ surrogate_key(['closing.inventory_level_sk', 'closing.day']) }} as inventory_daily_sk,
-        closing.day,
+        {{ surrogate_key(['closing.inventory_level_sk', 'closing.as_of_date']) }} as inventory_daily_sk,
+        closing.as_of_date,
         closing.inventory_level_sk,
         closing.channel,
         closing.store_id,
@@ -82,12 +86,15 @@ final as (
 
     from closing
     left join moves
-        on closing.inventory_level_sk = moves.inventory_level_sk and closing.day = moves.day
+        on closing.inventory_level_sk = moves.inventory_level_sk and closing.as_of_date = moves.as_of_date
     where
         closing.version_of_day_desc = 1
-        -- a level removed (hard delete) before the day's end does not close that day
-        and not (closing.dbt_valid_to is not null and closing.next_observed_at is null
-            and closing.superseded_day <= closing.day)
+        -- a level removed (hard delete) before the as_of_date's end does not close that as_of_date
+        and not (
+            closing.dbt_valid_to is not null
+            and closing.next_observed_at is null
+            and closing.superseded_day <= closing.as_of_date
+        )
 
 )
 

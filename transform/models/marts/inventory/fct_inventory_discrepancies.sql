@@ -23,7 +23,8 @@ is_record as (
 
 record as (
 
-    select * from is_record where is_record
+    select * from is_record
+    where is_record
 
 ),
 

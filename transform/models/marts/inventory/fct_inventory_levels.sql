@@ -33,8 +33,18 @@ joined as (
         -- the item is the authority on its sku; the level's copy only fills in for a missing item
         case when items.inventory_item_id is not null then items.sku else levels.sku end as sku,
         items.oversell_policy,
+        items.is_tracked,
+        items.holds_stock,
+        items.unit_cost,
+        items.currency,
         locations.location_name,
         locations.is_active,
+        locations.fulfills_online_orders,
+        -- stock here can be sold online: an active location that fulfils online orders (unknown counts as yes)
+        coalesce(
+            locations.is_active and not locations.is_deleted and coalesce(locations.fulfills_online_orders, true),
+            false
+        ) as is_sellable_location,
         levels.available,
         levels.on_hand,
         levels.committed,

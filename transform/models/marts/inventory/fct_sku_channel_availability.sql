@@ -11,32 +11,10 @@ items as (
 
 ),
 
-levels as (
-
-    select * from {{ ref('fct_inventory_levels') }}
-
-),
-
-locations as (
-
-    select * from {{ ref('dim_locations') }}
-
-),
-
 sellable_levels as (
 
-    select
-        levels.inventory_item_sk,
-        levels.location_sk,
-        levels.available
-
-    from levels
-    inner join locations
-        on levels.location_sk = locations.location_sk
-    where
-        locations.is_active
-        and not locations.is_deleted
-        and coalesce(locations.fulfills_online_orders, true)
+    select * from {{ ref('fct_inventory_levels') }}
+    where is_sellable_location
 
 ),
 

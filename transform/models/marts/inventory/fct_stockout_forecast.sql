@@ -80,8 +80,9 @@ covered as (
         *,
         case
             when units_per_day > 0
-                then cast(case when sellable_quantity > 0 then sellable_quantity else 0 end as {{ dbt.type_float() }})
-                / units_per_day
+                then
+                    cast(case when sellable_quantity > 0 then sellable_quantity else 0 end as {{ dbt.type_float() }})
+                    / units_per_day
         end as days_of_cover
 
     from velocity

@@ -1,0 +1,32 @@
+"""The dbt models are clean under transform/.sqlfluff (jinja templater, our dbt stand-ins in transform/lint)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from conftest import ROOT, require, which
+
+TRANSFORM = ROOT / "transform"
+# Folders another change owns that are not clean under .sqlfluff yet (issue #11's webhook models); they are
+# linted by `sqlfluff lint models` all the same, only this test does not fail on them.
+NOT_YET_CLEAN = {"models/staging/webhooks", "models/intermediate/webhooks"}
+
+
+def model_folders() -> list[str]:
+    folders = sorted({str(p.parent.relative_to(TRANSFORM)) for p in (TRANSFORM / "models").rglob("*.sql")})
+    return [f for f in folders if f not in NOT_YET_CLEAN]
+
+
+def test_models_are_clean_under_sqlfluff() -> None:
+    sqlfluff = which("sqlfluff")
+    require(sqlfluff is not None, "sqlfluff is not installed: run scripts/setup.sh (requirements-dev.txt)")
+    folders = model_folders()
+    assert "models/marts/inventory" in folders
+    proc = subprocess.run([sqlfluff, "lint", *folders, "--format", "json", "--processes", "2"], cwd=TRANSFORM,
+                          capture_output=True, text=True, timeout=300, check=False)
+    results = json.loads(proc.stdout)
+    assert len(results) >= 20, "sqlfluff linted fewer files than the project has"
+    problems = [f"{r['filepath']}:{v['start_line_no']} {v['code']} {v['description']}"
+                for r in results for v in r["violations"]]
+    assert not problems, "\n".join(problems)
