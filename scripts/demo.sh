@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's demo: start sandbox Shopify, BigCommerce and Magento stores, run the inventory-sync job
-# (each tap -> DuckDB, then dbt), print a summary from the mart, stop the sandboxes.
+# The README's demo: start sandbox Shopify, BigCommerce and Magento stores sharing one catalog (with seeded
+# discrepancies and oversell risks; Magento is the system of record), run the inventory-sync job (each tap ->
+# DuckDB, then dbt), print a summary from the mart (accuracy KPI, top risks), stop the sandboxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -22,7 +23,8 @@ start_sandbox() {
   ready="$(mktemp)"
   ready_files+=("$ready")
   .venv/bin/inventory-sandbox serve --platform "$platform" --host 127.0.0.1 --port 0 --stores "$store" \
-    --locations 4 --items "$items" --seed 7 --ready-file "$ready" >"output/sandbox-$platform.log" 2>&1 &
+    --locations 4 --items "$items" --seed 7 --catalog shared --ready-file "$ready" \
+    >"output/sandbox-$platform.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do [ -s "$ready" ] && break; sleep 0.1; done
   [ -s "$ready" ] || { echo "demo: the $platform sandbox did not start; see output/sandbox-$platform.log" >&2; exit 1; }
