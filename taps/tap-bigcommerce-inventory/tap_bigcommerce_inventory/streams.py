@@ -11,6 +11,7 @@ from tap_bigcommerce_inventory.client import (
     INVENTORY_MAX_PAGE,
     SCHEMAS,
     BigCommerceStream,
+    SyncProgress,
     id_str,
     utc_z,
 )
@@ -143,6 +144,10 @@ class SyncRunsStream(Stream):
     primary_keys = ("store_id", "run_started_at", "stream_name")
     replication_key = None
     schema = StreamSchema(SCHEMAS)
+
+    def get_record_counter(self, **_: t.Any) -> SyncProgress:  # noqa: ANN401
+        """The same summary line as the API streams."""
+        return SyncProgress(self.name, self.logger)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:  # noqa: ARG002
         """The completion list kept by the other streams during this run."""

@@ -14,6 +14,7 @@ from tap_magento_inventory.client import (
     Filter,
     MagentoAPIError,
     MagentoStream,
+    SyncProgress,
     magento_time,
     parse_utc,
     utc_z,
@@ -342,6 +343,10 @@ class SyncRunsStream(Stream):
     primary_keys = ("store_id", "run_started_at", "stream_name")
     replication_key = None
     schema = StreamSchema(SCHEMAS)
+
+    def get_record_counter(self, **_: t.Any) -> SyncProgress:  # noqa: ANN401
+        """The same summary line as the API streams."""
+        return SyncProgress(self.name, self.logger)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:  # noqa: ARG002
         """The completion list kept by the other streams during this run."""

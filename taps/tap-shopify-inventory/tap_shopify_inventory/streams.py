@@ -12,6 +12,7 @@ from tap_shopify_inventory.client import (
     QUANTITY_NAMES,
     SCHEMAS,
     ShopifyInventoryStream,
+    SyncProgress,
     gid_tail,
     utc_z,
 )
@@ -117,6 +118,10 @@ class SyncRunsStream(Stream):
     primary_keys = ("store_id", "run_started_at", "stream_name")
     replication_key = None
     schema = StreamSchema(SCHEMAS)
+
+    def get_record_counter(self, **_: t.Any) -> SyncProgress:  # noqa: ANN401
+        """The same summary line as the API streams."""
+        return SyncProgress(self.name, self.logger)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:  # noqa: ARG002
         """The completion list kept by the other streams during this run."""
