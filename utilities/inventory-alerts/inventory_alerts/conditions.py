@@ -107,7 +107,7 @@ def anomalies(wh: Warehouse, settings: Settings) -> list[Condition]:
             what = f"negative stock {_n(r['quantity'])}"
         else:
             what = "tracked but stocked at no location"
-        detail = f" ({r['detail']})" if r.get("detail") else ""
+        detail = f" ({r['detail']})" if r.get("detail") and r["anomaly_type"] != "tracked_without_levels" else ""
         key = f"anomaly|{r['anomaly_type']}|{r['channel']}|{r['store_id']}|{r['location_id'] or ''}|{r['inventory_item_id']}"
         # The mart may list one level's abnormal changes over several runs: the latest one counts.
         found[key] = Condition(
