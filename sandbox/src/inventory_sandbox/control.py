@@ -9,7 +9,8 @@
   ``_control(method, path, query, body)``       its own routes, falling back to ``self._common_control(...)``
 
 and gets ``control`` (NotFound -> 404, ValueError/KeyError/TypeError -> 400), ``_store`` and the routes every
-platform answers the same way: health, log, log/reset, faults (add, list, clear) and config (get, set).
+platform answers the same way: health, log, log/reset, faults (add, list, clear), config (get, set)
+and bad_data (awkward values in one store, ``baddata.py``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class ControlApp:
         if route == ("DELETE", "faults"):
             self.faults.clear()
             return Reply.json(200, {"pending": []})
+        if route == ("POST", "bad_data"):  # reliability tests: awkward values in one store (baddata.py)
+            from . import baddata
+            return Reply.json(200, {"set": baddata.apply(self.platform, self._store(body["store"]).data)})
         if route == ("POST", "config"):
             settings = dict(body)
             if "webhooks" in settings:  # signed webhook emission (inventory_sandbox.webhooks)
