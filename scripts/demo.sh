@@ -36,6 +36,20 @@ start_sandbox bigcommerce demostore; bigcommerce_url="$SANDBOX_URL"
 start_sandbox magento demo-store;   magento_url="$SANDBOX_URL"
 echo "demo: sandbox stores: Shopify $shopify_url, BigCommerce $bigcommerce_url, Magento $magento_url"
 
+# Where the job's alerts go: a local SMTP server and webhook endpoint (scripts/demo_receivers.py), kept in
+# output/alerts/. Real deployments set these settings to their mail server and Slack webhook (docs/monitoring.md).
+rm -rf output/alerts
+receivers_ready="$(mktemp)"; ready_files+=("$receivers_ready")
+.venv/bin/python scripts/demo_receivers.py --out output/alerts --ready-file "$receivers_ready" \
+  >output/alert-receivers.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 150); do [ -s "$receivers_ready" ] && break; sleep 0.1; done
+[ -s "$receivers_ready" ] || { echo "demo: the alert receivers did not start; see output/alert-receivers.log" >&2; exit 1; }
+read -r smtp_port webhook_url <"$receivers_ready"
+export INVENTORY_ALERTS_SMTP_HOST=127.0.0.1 INVENTORY_ALERTS_SMTP_PORT="$smtp_port" INVENTORY_ALERTS_SMTP_TLS=none
+export INVENTORY_ALERTS_EMAIL_TO=ops@demo.example INVENTORY_ALERTS_WEBHOOK_URL="$webhook_url"
+export INVENTORY_ALERTS_REPORT_PATH="$PWD/output/health-report.html"
+
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 export WAREHOUSE_PATH="$PWD/output/demo.duckdb"
 export TAP_SHOPIFY_INVENTORY_STORE=demo-store
@@ -49,12 +63,23 @@ export TAP_MAGENTO_INVENTORY_STORE_ID=demo-store
 export TAP_MAGENTO_INVENTORY_ACCESS_TOKEN=mg_sandbox_demo-store
 rm -f "$WAREHOUSE_PATH"
 
-echo "demo: meltano run inventory-sync (three taps -> target-duckdb, then dbt build)"
+echo "demo: meltano run inventory-sync (three taps -> target-duckdb, dbt build, source freshness, alerts)"
 started=$(date +%s)
-.venv/bin/meltano --log-level=warning run --full-refresh inventory-sync >output/demo-run.log 2>&1 \
+# The taps' progress and per-stream summary lines, and the alerts' lines, as they come; everything in the log.
+set +e
+.venv/bin/meltano run --full-refresh inventory-sync 2>&1 | tee output/demo-run.log \
+  | grep --line-buffered -E "(Progress of|Synced) [a-z_]+: |inventory-alerts +alerts: " \
+  | sed -u -E 's/^[^ ]+ +\[[a-z ]+\] +/  /'
+job_status=${PIPESTATUS[0]}
+set -e
+[ "$job_status" = 0 ] \
   || { tail -40 output/demo-run.log; echo "demo: the job failed; full log in output/demo-run.log" >&2; exit 1; }
 echo "demo: job finished in $(( $(date +%s) - started ))s (log: output/demo-run.log)"
 .venv/bin/python scripts/demo_summary.py --warehouse "$WAREHOUSE_PATH" \
   --source "shopify=demo-store@$shopify_url" \
   --source "bigcommerce=demostore@$bigcommerce_url" \
   --source "magento=demo-store@$magento_url"
+.venv/bin/python scripts/demo_receivers.py --out output/alerts --show
+.venv/bin/meltano --log-level=warning invoke inventory-alerts:report >>output/demo-run.log 2>&1 \
+  || { echo "demo: the health report failed; see output/demo-run.log" >&2; exit 1; }
+echo "demo: health report written to output/health-report.html (open it in a browser)"

@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
+import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
@@ -107,13 +108,21 @@ class Report:
             return Panel(title, missing="no accuracy measured yet")
         latest = points[-1]
         value = float(latest["accuracy"])
-        self.kpis.append(Kpi("accuracy", "Accuracy (latest)", f"{value:.1%}", "ok" if value >= 0.99 else "bad"))
+        self.kpis.append(Kpi("accuracy", "Accuracy (latest)", f"{value:.1%}",
+                             "ok" if value >= self.s.accuracy_target else "bad"))
         fig, ax = plt.subplots(figsize=(6.2, 3.0))
-        ax.plot([r["period_start"] for r in points], [float(r["accuracy"]) * 100 for r in points],
-                marker="o", color=FALLBACK)
+        times = [r["period_start"] for r in points]
+        ax.plot(times, [float(r["accuracy"]) * 100 for r in points], marker="o", color=FALLBACK)
+        target = self.s.accuracy_target * 100
+        ax.axhline(target, color="#c62828", linewidth=1, linestyle="--", label=f"{target:g} % target")
+        ax.legend(frameon=False, loc="lower left")
         ax.set_ylabel("SKUs accurate (%)")
-        ax.set_ylim(min(90.0, min(float(r["accuracy"]) * 100 for r in points) - 2), 100.5)
-        fig.autofmt_xdate()
+        ax.set_ylim(min(90.0, target - 2, min(float(r["accuracy"]) * 100 for r in points) - 2), 100.5)
+        if len(times) == 1:  # one measurement: an hour either side, not the default years
+            ax.set_xlim(times[0] - timedelta(hours=1), times[0] + timedelta(hours=1))
+        locator = mdates.AutoDateLocator(maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         note = (f"per {grain}: {latest['skus_accurate']:,} of {latest['skus_compared']:,} SKUs agree with the "
                 f"system of record in the latest {grain}")
         return Panel(title, _svg(fig), note)
@@ -249,11 +258,12 @@ class Report:
         if aged:
             fig, ax = plt.subplots(figsize=(6.2, 0.6 + 0.3 * len(aged)))
             colors = {"pass": "#2e7d32", "warn": "#f9a825", "error": "#c62828"}
-            ax.barh([t["source"] for t, r in zip(table, results) if r in aged],
-                    [r["max_loaded_at_time_ago_in_s"] / 3600 for r in aged],
+            ages = [r["max_loaded_at_time_ago_in_s"] for r in aged]
+            unit, scale = ("hours", 3600) if max(ages) >= 7200 else ("minutes", 60)
+            ax.barh([t["source"] for t, r in zip(table, results) if r in aged], [a / scale for a in ages],
                     color=[colors.get(r.get("status"), FALLBACK) for r in aged])
             ax.invert_yaxis()
-            ax.set_xlabel("hours since the last load")
+            ax.set_xlabel(f"{unit} since the last load (green: fresh, amber: warn, red: error)")
             figure = _svg(fig)
         return Panel(title, figure, f"dbt source freshness checked at {checked} UTC; {len(stale)} of {len(results)} stale",
                      table=table)

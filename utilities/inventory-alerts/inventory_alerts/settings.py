@@ -43,6 +43,7 @@ class Settings:
     max_lines: int = 30
     report_path: str = "output/health-report.html"
     stockout_days: int = 14
+    accuracy_target: float = 0.99             # the report's target line and KPI colour
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +86,7 @@ class Settings:
             max_lines=int(number("max_lines", int)),
             report_path=get("report_path", default.report_path),
             stockout_days=int(number("stockout_days", int)),
+            accuracy_target=float(number("accuracy_target", float)),
         )
         settings.validate()
         return settings
