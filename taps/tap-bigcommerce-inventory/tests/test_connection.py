@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import typing as t
+from pathlib import Path
 
 import pytest
 import responses
@@ -18,8 +19,6 @@ from tap_bigcommerce_inventory.connection import connection_test
 from tap_bigcommerce_inventory.tap import TapBigCommerceInventory
 
 if t.TYPE_CHECKING:
-    from pathlib import Path
-
     from conftest import Sandbox
 
 DENIED = {"status": 403, "title": "You don't have a required scope to access the endpoint", **PROBLEM}
@@ -89,3 +88,10 @@ def test_console_script_against_the_sandbox(
     assert result.returncode == code, result.stderr[-2000:]
     assert expect in result.stderr
     assert "bc_wrong_token" not in result.stderr  # never a secret in the output
+
+
+def test_incomplete_config_is_one_line_per_problem(tmp_path: Path) -> None:
+    result = run_cli("--test", config={"store_hash": "abc123"}, tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "Config validation error: 'access_token' is a required property" in result.stderr
+    assert "Traceback" not in result.stderr

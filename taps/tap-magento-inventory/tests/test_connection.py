@@ -11,6 +11,7 @@ import io
 import json
 import re
 import typing as t
+from pathlib import Path
 
 import pytest
 import responses
@@ -21,8 +22,6 @@ from tap_magento_inventory.connection import connection_test
 from tap_magento_inventory.tap import TapMagentoInventory
 
 if t.TYPE_CHECKING:
-    from pathlib import Path
-
     from conftest import Sandbox
 
 STOCK_ROUTES = ("/V1/inventory/stocks", "/V1/inventory/stock-source-links")
@@ -97,3 +96,10 @@ def test_console_script_against_the_sandbox(
     assert result.returncode == code, result.stderr[-2000:]
     assert expect in result.stderr
     assert "mg_wrong_token" not in result.stderr  # never a secret in the output
+
+
+def test_incomplete_config_is_one_line_per_problem(tmp_path: Path) -> None:
+    result = run_cli("--test", config={"base_url": "https://shop.example.com"}, tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "Config validation error: 'access_token' is a required property" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -162,8 +162,13 @@ class TapShopifyInventory(Tap):
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
-        tap = cls(config=getattr(config, "config", None), parse_env_config=getattr(config, "parse_env", False),
-                  validate_config=True)
+        try:
+            tap = cls(config=getattr(config, "config", None), parse_env_config=getattr(config, "parse_env", False),
+                      validate_config=True)
+        except ConfigValidationError as exc:
+            for error in exc.errors:
+                cls.logger.error("Config validation error: %s", error)  # noqa: TRY400 - one line, no traceback
+            ctx.exit(1)
         ctx.exit(0 if connection_test(tap) else 1)
 
     def discover_streams(self) -> list[Stream]:

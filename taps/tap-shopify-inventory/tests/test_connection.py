@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import typing as t
+from pathlib import Path
 
 import pytest
 import responses
@@ -19,8 +20,6 @@ from tap_shopify_inventory.connection import connection_test
 from tap_shopify_inventory.tap import TapShopifyInventory
 
 if t.TYPE_CHECKING:
-    from pathlib import Path
-
     from conftest import Sandbox
 
 DENIED = {
@@ -97,3 +96,10 @@ def test_console_script_against_the_sandbox(
     assert result.returncode == code, result.stderr[-2000:]
     assert expect in result.stderr
     assert "shpat_wrong" not in result.stderr  # never a secret in the output
+
+
+def test_incomplete_config_is_one_line_per_problem(tmp_path: Path) -> None:
+    result = run_cli("--test", config={"store": "demo-store"}, tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "Config validation error: 'access_token' is a required property" in result.stderr
+    assert "Traceback" not in result.stderr
