@@ -136,6 +136,14 @@ def main() -> None:
                 if len(runs) > 4 * args.changes + 10:
                     sys.exit(f"changes never reached the mart: {pending}")
             changer.join()
+            # The job's parts, timed alone (nothing new to load): where the floor of the latency comes from.
+            phases: dict[str, list[float]] = {"tap+target": [], "dbt run": []}
+            for _ in range(2):
+                for name, job in (("tap+target", ("run", "tap-inventory-webhooks", "target-duckdb")),
+                                  ("dbt run", ("run", "dbt-duckdb:run-webhooks"))):
+                    started = time.time()
+                    meltano(env, *job)
+                    phases[name].append(time.time() - started)
         commits = sqlite3.connect(db).execute("select platform, triggered_at, received_at from events").fetchall()
         to_receiver = [received - triggered for platform, triggered, received in commits if platform == "shopify"]
         print(json.dumps({
@@ -144,6 +152,8 @@ def main() -> None:
                                  "all": summary(to_mart["shopify"] + to_mart["bigcommerce"])},
             "change_to_receiver_commit_s_shopify": summary(to_receiver),
             "webhook_job_run_s": summary(runs),
+            "job_phases_s": {name: summary(values) for name, values in phases.items()},
+            "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
         }, indent=2))
     finally:
         receiver.terminate()
