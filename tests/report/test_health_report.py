@@ -110,7 +110,7 @@ def test_a_missing_mart_is_named_not_guessed(warehouse, tmp_path) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute("drop table analytics.fct_oversell_risk")
     (tmp_path / "sources.json").unlink()
-    dom = browse(write_report(tmp_path), tmp_path, "--dump-dom").stdout
+    dom = write_report(tmp_path).read_text()  # the file itself: Chromium's rendering is the test above
     assert "Not available: analytics.fct_oversell_risk is not in the warehouse (run dbt build)" in dom
     assert "Not available: no source-freshness results at" in dom
     assert 'data-kpi="oversell_skus"><div class="value">n/a<' in dom
