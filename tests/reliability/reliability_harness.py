@@ -48,6 +48,7 @@ class Case:
     next_sync: bool = False  # data moved during the run: the next scheduled sync must converge
     kill: str | None = None  # "tap" or "loader": kill -9 mid-sync, then rerun
     expect_failure: bool = False  # the fault outlasts the retries: run 1 must fail with a clear line
+    bad_data: bool = False  # awkward values put into the store first (sandbox baddata.py)
 
 
 @dataclass
@@ -185,17 +186,24 @@ def queue_faults(sandbox, faults: list[dict]) -> None:
 
 
 def run_case(pipeline: Pipeline, platform: str, sandbox, case: Case) -> list[Run]:
+    return run_case_with(pipeline, platform, sandbox, store_name(platform, case.name), case)
+
+
+def run_case_with(pipeline: Pipeline, platform: str, sandbox, store: str, case: Case) -> list[Run]:
     """Run 1 with the faults queued; a rerun when it failed (as the next scheduled run would); the next
     sync when the case moved data during the run."""
-    store = store_name(platform, case.name)
     config = tap_config(platform, sandbox, store, case.settings)
+    if case.bad_data:
+        response = requests.post(f"{sandbox.url}/_sandbox/bad_data", json={"store": store}, timeout=30)
+        response.raise_for_status()
+        case.planted = response.json()["set"]
     queue_faults(sandbox, [_resolve(f, sandbox, platform, store) for f in case.faults])
     if case.kill:
         runs = [pipeline.run_killed(platform, store, config, "run1", case.kill, f"{sandbox.url}/_sandbox/faults")]
     else:
         runs = [pipeline.run(platform, store, config, "run1")]
     queue_faults(sandbox, [])
-    plain = tap_config(platform, sandbox, store, {})
+    plain = tap_config(platform, sandbox, store, {k: v for k, v in case.settings.items() if k != "max_retries"})
     if runs[0].exit_code != 0 or runs[0].loader_exit != 0:
         runs.append(pipeline.run(platform, store, plain, "rerun"))
     if case.next_sync:
@@ -252,7 +260,7 @@ def compare(rows, platform: str, sandbox, store: str) -> dict:
                 f"where channel = '{platform}' and store_id = '{store}'")
     counts = Counter(tuple(r[k] for k in LEVEL_KEY) for r in mart)
     keyed = {tuple(r[k] for k in LEVEL_KEY): r for r in mart}
-    truth = {tuple(r[k] for k in LEVEL_KEY): {k: r[k] for k in (*LEVEL_KEY, "sku", *present)}
+    truth = {tuple(r[k] for k in LEVEL_KEY): {**{k: r[k] for k in (*LEVEL_KEY, *present)}, "sku": normal_sku(r["sku"])}
              for r in sandbox.truth(store)["inventory_levels"]}
     differ = [k for k in truth.keys() & keyed.keys() if {k2: _num(v) for k2, v in truth[k].items()}
               != {k2: _num(v) for k2, v in keyed[k].items()}]
@@ -265,6 +273,11 @@ def compare(rows, platform: str, sandbox, store: str) -> dict:
             "differ": len(differ) + len(keyed.keys() - truth.keys()),
             "locations_differ": sum(1 for k in locations.keys() | mart_locations.keys()
                                     if locations.get(k) != mart_locations.get(k))}
+
+
+def normal_sku(sku: str | None) -> str | None:
+    """The mart's SKU (transform/macros/normalize_sku.sql, default `sku_case` upper): trimmed, upper, '' -> null."""
+    return (sku.strip().upper() or None) if sku is not None else None
 
 
 def _num(value):

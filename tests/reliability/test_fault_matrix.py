@@ -9,13 +9,22 @@ Results: output/reliability/fault_matrix.json -> docs/reliability.md (scripts/re
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import IN_CI, require
 from reliability_harness import (
     DBT,
     LOADER,
+    TAPS,
+    VENV_BIN,
     Case,
     Outcome,
     Pipeline,
@@ -23,6 +32,7 @@ from reliability_harness import (
     dbt_build,
     merge_warehouses,
     run_case,
+    run_case_with,
     store_name,
     tmpdir,
     write_results,
@@ -71,9 +81,13 @@ def cases(platform: str) -> list[Case]:
              [{"kind": "none", "count": 2}, {"kind": "latency", "delay_ms": 1500}], kill="tap"),
         Case("kill_loader", "kill -9 of the loader mid-sync, then rerun",
              [{"kind": "none", "count": 2}, {"kind": "latency", "delay_ms": 1500}], kill="loader"),
+        Case("bad_data", "bad data (duplicate, case/whitespace, unicode, null SKUs; negative and 32-bit quantities)",
+             bad_data=True),
     ]
     # BigCommerce's 429 carries its reset headers (the throttled case) or nothing at all: no Retry-After case.
-    return [c for c in every if not (platform == "bigcommerce" and c.name == "http_429_retry_after")]
+    chosen = os.environ.get("RELIABILITY_CASES")  # e.g. "baseline,bad_data" while working on one case
+    return [c for c in every if not (platform == "bigcommerce" and c.name == "http_429_retry_after")
+            and (not chosen or c.name in chosen.split(","))]
 
 
 def _sandbox(platform: str, stores: list[str]):
@@ -85,18 +99,27 @@ def _sandbox(platform: str, stores: list[str]):
     return inventory_sandbox.MagentoSandbox(**common)
 
 
+@dataclass
+class Matrix:
+    outcomes: list[Outcome]
+    work: Path  # every log, state, config and dbt artifact of the runs
+
+
 def _run_platform(platform: str, work, outcomes: list[Outcome]):
     """Every case of one platform, in order, into the platform's own DuckDB file (one writer per file)."""
     all_cases = cases(platform)
     sandbox = _sandbox(platform, [store_name(platform, c.name) for c in all_cases]).__enter__()
-    pipeline = Pipeline(work, work / f"{platform}.duckdb")
+    pipeline = Pipeline(work, work / f"{platform}.duckdb", {"LOGLEVEL": "DEBUG"})  # secrets are grepped at DEBUG
     for case in all_cases:
         outcomes.append(Outcome(platform, case.name, case.title, run_case(pipeline, platform, sandbox, case)))
+        if case.bad_data:
+            (work / f"{platform}.bad_data.json").write_text(json.dumps(case.planted))
+    (work / f"{platform}.states.json").write_text(json.dumps({s: v for (_, s), v in pipeline.states.items()}))
     return sandbox
 
 
 @pytest.fixture(scope="module")
-def matrix() -> list[Outcome]:
+def matrix() -> Matrix:
     require(LOADER.exists() and DBT.exists(), "target-duckdb / dbt-duckdb are not installed: run scripts/setup.sh")
     work = tmpdir("reliability-matrix-")
     warehouse = work / "warehouse.duckdb"
@@ -120,7 +143,7 @@ def matrix() -> list[Outcome]:
         for sandbox in sandboxes.values():
             sandbox.__exit__(None, None, None)
     write_results("fault_matrix", outcomes)
-    return outcomes
+    return Matrix(outcomes, work)
 
 
 CASE_IDS = [(p, c.name) for p in PLATFORMS for c in cases(p)]
@@ -128,7 +151,7 @@ CASE_IDS = [(p, c.name) for p in PLATFORMS for c in cases(p)]
 
 @pytest.mark.parametrize(("platform", "case"), CASE_IDS, ids=[f"{p}-{c}" for p, c in CASE_IDS])
 def test_fault_loses_and_duplicates_nothing(matrix, platform, case) -> None:
-    outcome = next(o for o in matrix if (o.platform, o.case) == (platform, case))
+    outcome = next(o for o in matrix.outcomes if (o.platform, o.case) == (platform, case))
     spec = next(c for c in cases(platform) if c.name == case)
     final = outcome.runs[-1]
     assert final.exit_code == 0 and final.loader_exit == 0, f"last run failed: {final}"
@@ -140,3 +163,117 @@ def test_fault_loses_and_duplicates_nothing(matrix, platform, case) -> None:
         assert "\n" not in first.message and ("500" in first.message or "tries" in first.message), first.message
     elif spec.kill is None:
         assert outcome.runs[0].exit_code == 0, f"the tap should have retried through {case}: {outcome.runs[0]}"
+
+
+# --------------------------------------------------------------------------- secrets
+
+SIGNATURE = re.compile(r"oauth_signature=\"?(?!\")[^\s\",&]{8,}")
+
+
+def _secret_scan(files: list[Path], secrets: set[str]) -> dict[str, list[str]]:
+    """Every file that contains a secret or an OAuth signature: {file: [what]}."""
+    leaks: dict[str, list[str]] = {}
+    for path in files:
+        text = path.read_text(errors="replace")
+        found = [f"secret {s[:6]}..." for s in secrets if s in text]
+        found += ["an oauth_signature"] if SIGNATURE.search(text) else []
+        if found:
+            leaks[str(path)] = found
+    return leaks
+
+
+def test_no_secret_in_any_artifact(matrix, tmp_path) -> None:
+    """Logs at DEBUG (retries and errors of every fault included), state, catalogs, --about, error messages,
+    loader logs and dbt artifacts hold no token, secret or signature. Magento also runs with OAuth 1.0a."""
+    secrets: set[str] = set()
+    for platform in PLATFORMS:
+        prefix = {"shopify": "shpat_sandbox_", "bigcommerce": "bc_sandbox_", "magento": "mg_sandbox_"}[platform]
+        secrets |= {prefix + store_name(platform, c.name) for c in cases(platform)}
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    with inventory_sandbox.MagentoSandbox(stores=["roauth"], locations=2, items=12, seed=5) as magento:
+        creds = magento.oauth("roauth")
+        secrets |= {creds["consumer_secret"], creds["access_token"], creds["access_token_secret"]}
+        settings = {"auth_method": "oauth1", "consumer_key": creds["consumer_key"],
+                    "consumer_secret": creds["consumer_secret"], "access_token": creds["access_token"],
+                    "access_token_secret": creds["access_token_secret"]}
+        pipeline = Pipeline(extra, extra / "oauth.duckdb", {"LOGLEVEL": "DEBUG"})
+        outlasting = Case("oauth", "OAuth 1.0a, 5xx outlasting the retries", [{"kind": "http_500", "count": 9}],
+                          settings={**settings, "max_retries": 1})
+        runs = run_case_with(pipeline, "magento", magento, "roauth", outlasting)
+        assert runs[0].exit_code != 0 and runs[-1].exit_code == 0, runs
+        (extra / "oauth.states.json").write_text(json.dumps(pipeline.states.get(("magento", "roauth"))))
+        (extra / "errors.txt").write_text("\n".join(r.message for o in matrix.outcomes for r in o.runs))
+        for platform in PLATFORMS:
+            config = extra / f"{platform}-about.config.json"
+            sandbox = magento if platform == "magento" else None
+            token = "shpat_sandbox_rbaseline" if platform == "shopify" else "bc_sandbox_rbaseline"
+            config.write_text(json.dumps(
+                {**settings, "base_url": magento.base_url("roauth")} if sandbox else
+                {"store" if platform == "shopify" else "store_hash": "rbaseline", "access_token": token}))
+            for args, name in ((["--about", "--format=json"], "about.json"), (["--about", "--format=markdown"],
+                               "about.md"), (["--about"], "about.txt"), (["--discover"], "catalog.json")):
+                proc = subprocess.run([str(VENV_BIN / TAPS[platform]), "--config", str(config), *args],
+                                      capture_output=True, text=True, timeout=120, check=False,
+                                      env={**os.environ, "LOGLEVEL": "DEBUG"})
+                assert proc.returncode == 0, proc.stderr[-2000:]
+                (extra / f"{platform}-{name}").write_text(proc.stdout + proc.stderr)
+    files = [p for root in (matrix.work, extra) for p in root.rglob("*")
+             if p.is_file() and not p.name.endswith((".config.json", ".duckdb", ".duckdb.wal"))
+             and not p.name.startswith("target-")]  # inputs: the configs we wrote hold the secrets by design
+    kinds = Counter(_kind(p) for p in files)
+    for needed in ("tap log", "loader log", "state", "about", "catalog", "dbt artifact", "error messages"):
+        assert kinds[needed], f"no {needed} was scanned: {kinds}"
+    leaks = _secret_scan(files, secrets)
+    write_results("secrets", {"files_scanned": len(files), "by_kind": dict(kinds), "secrets": len(secrets),
+                              "leaks": leaks})
+    assert not leaks, leaks
+
+
+def _kind(path: Path) -> str:
+    name = path.name
+    if "dbt-" in str(path):
+        return "dbt artifact"
+    for suffix, kind in ((".tap.log", "tap log"), (".loader.log", "loader log"), (".state.json", "state"),
+                         (".states.json", "state"), ("catalog.json", "catalog"), ("errors.txt", "error messages")):
+        if name.endswith(suffix):
+            return kind
+    return "about" if "-about." in name else "other"
+
+
+# --------------------------------------------------------------------------- bad data
+
+DATA_TESTS = ("levels_without_sku", "skus_differing_by_case_or_whitespace", "duplicate_skus",
+              "negative_stock_without_overselling", "quantities_at_int32_limit")
+#: Which data-quality test must flag each planted value; None: it must simply load unchanged.
+FLAGGED_BY = {"duplicate SKU": "duplicate_skus", "SKU differing by case": "skus_differing_by_case_or_whitespace",
+              "SKU differing by whitespace": "skus_differing_by_case_or_whitespace", "null SKU": "levels_without_sku",
+              "negative quantity": "negative_stock_without_overselling",
+              "quantity at the 32-bit limit": "quantities_at_int32_limit", "unicode SKU": None,
+              "missing optional field (unit cost)": None}
+
+
+def test_bad_data_loads_and_the_mart_tests_flag_it(matrix) -> None:
+    """The sync completes and the bad store equals its truth (checked with the matrix); each planted value is
+    flagged by its data-quality test (severity warn, transform/tests/data_quality) for that very store."""
+    compiled = {name: next((matrix.work / "dbt-target").rglob(f"compiled/**/{name}.sql")).read_text()
+                for name in DATA_TESTS}
+    rows = duckdb_rows(str(matrix.work / "warehouse.duckdb"))
+    report, missing = [], []
+    for platform in PLATFORMS:
+        outcome = next(o for o in matrix.outcomes if (o.platform, o.case) == (platform, "bad_data"))
+        store = store_name(platform, "bad_data")
+        planted = json.loads((matrix.work / f"{platform}.bad_data.json").read_text())
+        flagged = {name for name, sql in compiled.items()
+                   if rows(f"select count(*) as n from ({sql}) where store_id = '{store}'")[0]["n"]}
+        for value in planted:
+            needed = FLAGGED_BY[value["case"]]
+            hit = needed is None or needed in flagged
+            if not hit:
+                missing.append((platform, value["case"], needed, sorted(flagged)))
+            report.append({"platform": platform, "case": value["case"],
+                           "sync": "completed" if outcome.runs[-1].exit_code == 0 else "failed",
+                           "rows": outcome.loaded, "lost": outcome.lost, "wrong": outcome.differ,
+                           "flagged_by": needed or "nothing to flag: loaded unchanged (mart = truth)"})
+    write_results("bad_data", report)
+    assert not missing, missing
