@@ -9,6 +9,7 @@ failing the run (and without printing the webhook URL, which is the secret).
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import uuid
 from datetime import date
@@ -192,3 +193,24 @@ def test_postgres_warehouse_remembers_what_was_sent(tmp_path) -> None:
     finally:
         admin.execute(f"drop database if exists {database} with (force)")
         admin.close()
+
+
+def test_starttls_is_verified_before_the_password_is_sent(tmp_path) -> None:
+    openssl = which("openssl")
+    require(openssl is not None, "openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    contract_marts.build(duck(tmp_path / "warehouse.duckdb"), date.today())
+    with smtp_server(USER, PASSWORD, tls=server_tls) as smtp, webhook_server() as webhook:
+        base = {"INVENTORY_ALERTS_SMTP_TLS": "starttls", "INVENTORY_ALERTS_WEBHOOK_URL": "",
+                "INVENTORY_ALERTS_SEND_RETRIES": "1"}
+        # A certificate nobody vouches for: refused, logged, nothing sent, the run still exits 0.
+        proc = send(alerts_env(tmp_path, smtp, webhook, **base))
+        assert "CERTIFICATE_VERIFY_FAILED" in proc.stderr and not smtp.mails
+        # Trusted through smtp_ca_file: STARTTLS, then AUTH, then the message.
+        send(alerts_env(tmp_path, smtp, webhook, **base, INVENTORY_ALERTS_SMTP_CA_FILE=str(cert)))
+        assert len(smtp.mails) == 1 and smtp.mails[0].login == USER

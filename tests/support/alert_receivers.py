@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import ssl
 import threading
 import warnings
 from collections.abc import Iterator
@@ -45,8 +46,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_server(user: str, password: str) -> Iterator[SmtpReceiver]:
-    """An SMTP server that requires AUTH (over plain loopback) and keeps every message it accepts."""
+def smtp_server(user: str, password: str, tls: ssl.SSLContext | None = None) -> Iterator[SmtpReceiver]:
+    """An SMTP server that requires AUTH and keeps every message it accepts; with `tls`, STARTTLS is required
+    before AUTH and MAIL (as on a real submission port), otherwise AUTH is allowed over plain loopback."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -68,7 +70,8 @@ def smtp_server(user: str, password: str) -> Iterator[SmtpReceiver]:
     warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     controller = Controller(Handler(), hostname=receiver.host, port=receiver.port, authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False)
+                            auth_required=True, auth_require_tls=tls is not None, tls_context=tls,
+                            require_starttls=tls is not None)
     controller.start()
     try:
         yield receiver

@@ -50,7 +50,7 @@ def send_email(settings: Settings, title: str, text: str) -> None:
     message["From"] = settings.email_from
     message["To"] = ", ".join(settings.email_to)
     message.set_content(text)
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file or None)
     if settings.smtp_tls == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
                                                 timeout=settings.timeout_seconds, context=context)

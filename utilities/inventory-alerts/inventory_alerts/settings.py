@@ -30,6 +30,7 @@ class Settings:
     smtp_tls: str = "starttls"                 # starttls | ssl | none
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
+    smtp_ca_file: str = ""                     # CA bundle to trust for a private mail server's certificate
     email_from: str = "inventory-alerts@localhost"
     email_to: tuple[str, ...] = ()
     webhook_url: str = field(default="", repr=False)
@@ -73,6 +74,7 @@ class Settings:
             smtp_tls=get("smtp_tls", default.smtp_tls).lower(),
             smtp_user=get("smtp_user", ""),
             smtp_password=get("smtp_password", ""),
+            smtp_ca_file=get("smtp_ca_file", ""),
             email_from=get("email_from", default.email_from),
             email_to=_items(get("email_to", "")),
             webhook_url=get("webhook_url", ""),
