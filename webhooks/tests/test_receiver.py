@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
 
 import requests
-from conftest import BIGCOMMERCE_TOKEN, SHOPIFY_SECRET, Receiver
+from conftest import BIGCOMMERCE_TOKEN, SHOPIFY_SECRET, Receiver, script
 
 from inventory_webhooks.store import EventStore
 from inventory_webhooks.verify import shopify_signature
@@ -58,8 +60,19 @@ def test_signature_good_bad_missing(receiver: Receiver) -> None:
     assert post(receiver, {}, bc.encode(), "bigcommerce").status_code == 401
     assert post(receiver, {"X-Webhook-Token": BIGCOMMERCE_TOKEN}, bc.encode(), "bigcommerce").status_code == 200
 
+    huge = post(receiver, headers, b" " * 2_000_000)
+    assert huge.status_code == 413
+
     rows = stored(receiver)
     assert [(r["platform"], r["payload"].get("available")) for r in rows] == [("shopify", 5), ("bigcommerce", None)]
+
+
+def test_serve_without_any_secret_is_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_WEBHOOKS_")}
+    proc = subprocess.run([script("inventory-webhooks"), "serve", "--db", str(tmp_path / "e.sqlite")],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "INVENTORY_WEBHOOKS_SHOPIFY_SECRET" in proc.stderr
 
 
 def test_replays_are_stored_once_or_refused(tmp_path) -> None:

@@ -5,7 +5,7 @@
   GET  /health                  ``{"status": "ok", "events": N}``
 
 200 ``{"seq": N, "duplicate": bool}`` only after the event is committed; 401 bad/missing/stale credentials,
-400 malformed, 404 a platform without a configured secret, 500 if the store cannot commit (the platform retries).
+400 malformed, 413 a body over 1 MB, 404 a platform without a configured secret, 500 if the store cannot commit (the platform retries).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .store import EventStore
 from .verify import BIGCOMMERCE_TOKEN_HEADER, Rejected, verify_bigcommerce, verify_shopify
 
 log = logging.getLogger("inventory_webhooks")
+MAX_BODY = 1_000_000  # inventory payloads are a few hundred bytes; anything this large is not a webhook
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Settings:
 
 def create_app(store: EventStore, settings: Settings) -> Starlette:
     async def receive(request: Request, platform: str) -> JSONResponse:
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         body = await request.body()
         try:
             if platform == "shopify":
