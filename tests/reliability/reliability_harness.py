@@ -71,6 +71,7 @@ class Outcome:
     duplicated: int = 0
     differ: int = 0
     locations_differ: int = 0
+    raw_repeats: int = 0  # level rows loaded more than once into the raw table (the mart keeps one)
     ok: bool = False
 
 
@@ -268,7 +269,9 @@ def compare(rows, platform: str, sandbox, store: str) -> dict:
     mart_locations = {r["location_id"]: r["is_active"] for r in rows(
         f"select location_id, is_active from analytics.dim_locations "
         f"where channel = '{platform}' and store_id = '{store}' and not coalesce(is_deleted, false)")}
-    return {"expected": len(truth), "loaded": len(mart), "lost": len(truth.keys() - keyed.keys()),
+    raw = rows(f"select count(*) - count(distinct (location_id, inventory_item_id)) as n "
+               f"from raw_{platform}.inventory_levels where store_id = '{store}'")[0]["n"]
+    return {"raw_repeats": raw, "expected": len(truth), "loaded": len(mart), "lost": len(truth.keys() - keyed.keys()),
             "duplicated": sum(n - 1 for n in counts.values()),
             "differ": len(differ) + len(keyed.keys() - truth.keys()),
             "locations_differ": sum(1 for k in locations.keys() | mart_locations.keys()

@@ -35,15 +35,20 @@ def render(results: Path) -> str:
             "the next scheduled run would be, and a case whose data moved during the run gets the next sync. Then",
             "one `dbt build` and each store's `fct_inventory_levels` rows are compared with the store's ground truth",
             "(same keys, SKU and quantities), plus `dim_locations.is_active`. Taps run with `request_timeout` 2 s and",
-            "`max_retries` 3 (1 in the outlasting case). Runs: exit codes of the tap, in order (-9: killed).", ""]
+            "`max_retries` 3 (1 in the outlasting case). Runs: exit codes of the tap, in order (-9: killed). Raw",
+            "repeats: level rows the loader wrote more than once (full snapshots every run, pages repeated by a fault,",
+            "reruns); the mart keeps one row per key. Expected = the store's levels in the sandbox's ground truth;",
+            "loaded = the store's rows in `analytics.fct_inventory_levels`; wrong = same key, other SKU or quantity.",
+            "Magento's sandbox repeats the last page for a page past the end in every case (as Magento does).", ""]
     if matrix:
-        out += ["| tap | fault | runs | expected | loaded | lost | duplicated | wrong | locations wrong | "
+        out += ["| tap | fault | runs | raw repeats | expected | loaded | lost | duplicated | wrong | locations wrong | "
                 "first run's error line |",
-                "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+                "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for o in matrix:
             runs = " → ".join(str(r["exit_code"]) for r in o["runs"])
             message = o["runs"][0]["message"] if o["runs"][0]["exit_code"] not in (0, -9) else ""
-            out.append(f"| {o['platform']} | {_cell(o['title'])} | {runs} | {o['expected']} | {o['loaded']} | "
+            out.append(f"| {o['platform']} | {_cell(o['title'])} | {runs} | {o.get('raw_repeats', '')} | "
+                       f"{o['expected']} | {o['loaded']} | "
                        f"{o['lost']} | {o['duplicated']} | {o['differ']} | {o['locations_differ']} | "
                        f"{_cell(message)[:220]} |")
         bad = [o for o in matrix if not o["ok"]]
@@ -92,9 +97,12 @@ def render(results: Path) -> str:
             "in the system database, not a lock: two runs starting at the same instant could both pass it, and",
             "DuckDB allows one writer, so cron lines use `flock` (README).", ""]
     if conc:
-        out += [f"Measured: run 1 exit {conc['run1_exit']}; run 2 (started mid-sync) exit {conc['run2_exit']}, "
-                f"refused: {conc['run2_refused']} (`{_cell(conc['run2_message'])}`); after a third run the mart "
-                f"equals the truth ({conc['levels']} levels) and the state holds a valid bookmark.", ""]
+        bare, locked = conc["bare"], conc["flock"]
+        out += [f"Measured (`tests/reliability/test_concurrency.py`): bare `meltano run` overlap: run 1 exit "
+                f"{bare['run1_exit']}, run 2 exit {bare['run2_exit']} (`{_cell(bare['run2_line'])[:200]}`). Under "
+                f"`flock -n`: run 1 exit {locked['run1_exit']}, run 2 exit {locked['run2_exit']} before Meltano "
+                f"starts. After both, the next run's mart equals the truth ({conc['levels']} levels) and the state "
+                "holds a valid bookmark.", ""]
     out += ["## 6. Property-based tests", "",
             "`taps/<tap>/tests/test_properties.py` (hypothesis, run by `scripts/check-tap-alone.sh`): timestamp",
             "normalization (one UTC form, idempotent, never rounded up), the incremental filter (Shopify search",

@@ -52,7 +52,8 @@ def _overlap(sandbox, env, command: list[str], hold_ms: int) -> dict:
     out1, _ = first.communicate(timeout=600)
     out2 = second.stdout + second.stderr
     return {"overlapped": overlapped, "run1_exit": first.returncode, "run2_exit": second.returncode,
-            "run2_line": next((ln for ln in out2.splitlines() if "already running" in ln), out2.strip()[-200:])[-300:],
+            "run2_line": next((ln[ln.find("Another"):] for ln in out2.splitlines() if "already running" in ln),
+                              out2.strip()[-200:])[:300],
             "run1_error": next((ln for ln in reversed(out1.splitlines()) if "Error" in ln), "")[-300:]}
 
 
