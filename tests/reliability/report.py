@@ -35,19 +35,21 @@ def render(results: Path) -> str:
             "the next scheduled run would be, and a case whose data moved during the run gets the next sync. Then",
             "one `dbt build` and each store's `fct_inventory_levels` rows are compared with the store's ground truth",
             "(same keys, SKU and quantities), plus `dim_locations.is_active`. Taps run with `request_timeout` 2 s and",
-            "`max_retries` 3 (1 in the outlasting case). Runs: exit codes of the tap, in order (-9: killed). Raw",
-            "repeats: level rows the loader wrote more than once (full snapshots every run, pages repeated by a fault,",
-            "reruns); the mart keeps one row per key. Expected = the store's levels in the sandbox's ground truth;",
+            "`max_retries` 3 (1 in the outlasting case). Runs: exit codes of the tap, in order (-9: killed). Levels",
+            "emitted: `inventory_levels` records each run wrote (the tap's record_count metrics; above expected when a",
+            "fault repeated rows; Magento's tap drops a row seen twice in one run); the loader upserts on the key and",
+            "the mart keeps one row per key. Expected = the store's levels in the sandbox's ground truth;",
             "loaded = the store's rows in `analytics.fct_inventory_levels`; wrong = same key, other SKU or quantity.",
             "Magento's sandbox repeats the last page for a page past the end in every case (as Magento does).", ""]
     if matrix:
-        out += ["| tap | fault | runs | raw repeats | expected | loaded | lost | duplicated | wrong | locations wrong | "
+        out += ["| tap | fault | runs | levels emitted | expected | loaded | lost | duplicated | wrong | locations wrong | "
                 "first run's error line |",
                 "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
         for o in matrix:
             runs = " → ".join(str(r["exit_code"]) for r in o["runs"])
             message = o["runs"][0]["message"] if o["runs"][0]["exit_code"] not in (0, -9) else ""
-            out.append(f"| {o['platform']} | {_cell(o['title'])} | {runs} | {o.get('raw_repeats', '')} | "
+            out.append(f"| {o['platform']} | {_cell(o['title'])} | {runs} | "
+                       f"{' → '.join(str(r.get('levels_emitted', '')) for r in o['runs'])} | "
                        f"{o['expected']} | {o['loaded']} | "
                        f"{o['lost']} | {o['duplicated']} | {o['differ']} | {o['locations_differ']} | "
                        f"{_cell(message)[:220]} |")
@@ -57,8 +59,9 @@ def render(results: Path) -> str:
         out += ["(no results: run `scripts/reliability.sh`)", ""]
     out += ["Kill -9 cases: the tap (or loader) is killed while the sandbox holds a slow answer; the rerun starts",
             "from the last state the loader printed. Bookmarks only move when a stream has finished (the taps",
-            "do not sort by `updated_at`), so a killed run re-reads from the previous bookmark: rows may be",
-            "loaded twice in raw tables, and the mart keeps one row per key.", ""]
+            "do not sort by `updated_at`), so a killed run re-reads from the previous bookmark: rows already",
+            "loaded are read again, the loader upserts them on the key and the mart keeps one row per key. A killed",
+            "loader breaks the tap's pipe: the tap fails on its next write (exit 1), the rerun recovers.", ""]
 
     config = _load(results, "bad_config")
     out += ["## 2. Bad configuration", "",
