@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 VENV_BIN = Path(sys.executable).parent
@@ -91,6 +92,55 @@ def tap_env(servers: dict[str, Server], env: dict[str, str]) -> dict[str, str]:
 
 def seeded_cases(servers: dict[str, Server]) -> list[dict]:
     return [case for server in servers.values() for case in server.scenario()["cases"]]
+
+
+DISCREPANCY_KINDS = {"discrepancy", "above_system_of_record"}
+RISK_KINDS = {"above_system_of_record", "continue_with_nothing_available"}
+ANOMALY_KINDS = {"negative_stock", "tracked_without_levels"}
+
+
+def tracked_skus(truth: dict) -> set[str]:
+    """The SKUs a store tracks (normalized as staging does), composites aside."""
+    return {i["sku"].strip().upper() for i in truth["inventory_items"]
+            if i["is_tracked"] and i["sku"] and i.get("type_id") not in ("configurable", "bundle", "grouped")}
+
+
+def expected_accuracy(servers: dict[str, Server], cases: list[dict]) -> tuple[int, int]:
+    """(SKUs compared, SKUs accurate) from ground truth: every SKU some store tracks is compared with the
+    record; it is accurate unless a seeded case makes a channel disagree."""
+    compared = set().union(*(tracked_skus(s.truth()) for s in servers.values()))
+    wrong = {c["sku"] for c in cases if c["kind"] in DISCREPANCY_KINDS}
+    return len(compared), len(compared - wrong)
+
+
+def assert_marts_flag_seeded_cases(rows, servers: dict[str, Server]) -> tuple[set, set, tuple[int, int]]:
+    """After a sync of the shared-catalog stores, on any warehouse (`rows(sql)`): the marts flag every seeded
+    case and nothing else, and the accuracy KPI equals the share from ground truth. Returns what was flagged."""
+    cases = seeded_cases(servers)
+    assert {c["kind"] for c in cases} == DISCREPANCY_KINDS | RISK_KINDS | ANOMALY_KINDS
+
+    # Which SKUs disagree across channels: exactly the seeded discrepancies, with the planned difference.
+    flagged = {(r["sku"], r["channel"], r["store_id"], int(r["difference"])) for r in rows(
+        "select * from analytics.fct_inventory_discrepancies where is_discrepancy")}
+    assert flagged == {(c["sku"], c["channel"], c["store_id"], c["delta"]) for c in cases
+                       if c["kind"] in DISCREPANCY_KINDS}
+    record = rows("select distinct record_channel, record_store_id from analytics.fct_inventory_discrepancies")
+    assert [(r["record_channel"], r["record_store_id"]) for r in record] == [RECORD]
+
+    # Which can oversell now: the channels above the record and the one selling at zero on `continue`.
+    risks = {(r["sku"], r["channel"], r["risk_reason"]) for r in rows("select * from analytics.fct_oversell_risk")}
+    assert risks == {(c["sku"], c["channel"], c["kind"]) for c in cases if c["kind"] in RISK_KINDS}
+
+    anomalies = rows("select * from analytics.fct_inventory_anomalies")
+    assert {(a["anomaly_type"], a["channel"], a["sku"], a["location_id"]) for a in anomalies} == {
+        (c["kind"], c["channel"], c["sku"], c.get("location_id")) for c in cases if c["kind"] in ANOMALY_KINDS}
+
+    # What the accuracy is: the share from ground truth.
+    compared, accurate = expected_accuracy(servers, cases)
+    (kpi,) = rows("select * from analytics.mart_inventory_accuracy where grain = 'run'")
+    assert (kpi["skus_compared"], kpi["skus_accurate"]) == (compared, accurate)
+    assert float(kpi["accuracy"]) == pytest.approx(accurate / compared)
+    return flagged, risks, (compared, accurate)
 
 
 if __name__ == "__main__":  # a quick look: python -m tests.support.shared_catalog

@@ -1,0 +1,34 @@
+"""The reconciliation marts on PostgreSQL (a real server): the shared-catalog stores, one sync with the
+user's job `inventory-sync--postgres`, and the marts flag exactly the seeded cases with the accuracy from
+ground truth, as on DuckDB (test_mart_reconciliation.py). Skips locally without a server, fails under CI.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import require, run_meltano
+from support import postgres
+from support.shared_catalog import assert_marts_flag_seeded_cases, shared_catalog, tap_env
+
+pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+
+ITEMS = 48
+
+
+@pytest.fixture
+def database():
+    reason = postgres.unavailable_reason()
+    require(reason is None, reason or "")
+    with postgres.fresh_database() as db:
+        yield db
+
+
+def test_postgres_marts_flag_exactly_the_seeded_cases(meltano_env, database) -> None:
+    with shared_catalog(ITEMS, seed=7) as servers:
+        env = {**tap_env(servers, meltano_env), **database.env()}
+        run_meltano(env, "--environment=postgres", "run", "inventory-sync--postgres")
+        assert_marts_flag_seeded_cases(database.rows, servers)
+        # the history marts build too (one sync: no moves yet, so no forecast)
+        assert database.rows("select count(*) as n from analytics.fct_stockout_forecast "
+                             "where projected_stockout_date is not null")[0]["n"] == 0
+        assert database.rows("select count(*) as n from analytics.fct_inventory_daily")[0]["n"] > 0
