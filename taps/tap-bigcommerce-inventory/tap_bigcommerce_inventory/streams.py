@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import Stream, StreamSchema
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_bigcommerce_inventory.client import (
     CATALOG_MAX_PAGE,
@@ -109,6 +110,9 @@ class InventoryLevelsStream(BigCommerceStream):
     replication_key = None
     max_page_size = INVENTORY_MAX_PAGE
     required_scope = "store_inventory_read_only"
+    # Rows are built below from JSON scalars of the declared types: the SDK's per-value conforming
+    # (a third of the tap's CPU on big syncs, docs/benchmarks.md) has nothing to convert.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Item (identity + locations) -> one `inventory_levels` row per location."""
