@@ -235,7 +235,8 @@ def _kind(path: Path) -> str:
     if "dbt-" in str(path):
         return "dbt artifact"
     for suffix, kind in ((".tap.log", "tap log"), (".loader.log", "loader log"), (".state.json", "state"),
-                         (".states.json", "state"), ("catalog.json", "catalog"), ("errors.txt", "error messages")):
+                         (".states.json", "state"), ("catalog.json", "catalog"), ("errors.txt", "error messages"),
+                         (".bad_data.json", "planted bad data")):
         if name.endswith(suffix):
             return kind
     return "about" if "-about." in name else "other"
