@@ -60,6 +60,7 @@ def plot(platform: str, res: dict, out: Path) -> Path | None:
         ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:cyan", "tab:orange", "tab:gray"])
         ax.axhline(TARGET_RPS, color="red", linestyle="--", label=f"target {TARGET_RPS:,}/s")
         ax.set_title(f"throughput, {tp['levels']:,} levels")
+        ax.tick_params(axis="x", labelsize=7)
         ax.set_ylabel("inventory_levels records/s")
         ax.legend(fontsize=8)
     bud = res.get("budget", {}).get(platform)
