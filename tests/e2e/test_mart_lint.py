@@ -8,14 +8,8 @@ import subprocess
 from conftest import ROOT, require, which
 
 TRANSFORM = ROOT / "transform"
-# Folders another change owns that are not clean under .sqlfluff yet (issue #11's webhook models); they are
-# linted by `sqlfluff lint models` all the same, only this test does not fail on them.
-NOT_YET_CLEAN = {"models/staging/webhooks", "models/intermediate/webhooks"}
-
-
 def model_folders() -> list[str]:
-    folders = sorted({str(p.parent.relative_to(TRANSFORM)) for p in (TRANSFORM / "models").rglob("*.sql")})
-    return [f for f in folders if f not in NOT_YET_CLEAN]
+    return sorted({str(p.parent.relative_to(TRANSFORM)) for p in (TRANSFORM / "models").rglob("*.sql")})
 
 
 def test_models_are_clean_under_sqlfluff() -> None:

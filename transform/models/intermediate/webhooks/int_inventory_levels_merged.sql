@@ -20,9 +20,9 @@ events as (
 
     select * from {{ ref('stg_webhooks__inventory_level_events') }}
     {% if webhook_channels -%}
-    where channel in ('{{ webhook_channels | join("', '") }}')
+        where channel in ('{{ webhook_channels | join("', '") }}')
     {%- else -%}
-    where 1 = 0
+        where 1 = 0
     {%- endif %}
 
 ),
@@ -67,10 +67,11 @@ compared as (
 
     from polled
     full outer join latest_events
-        on polled.channel = latest_events.channel
-        and polled.store_id = latest_events.store_id
-        and polled.location_id = latest_events.location_id
-        and polled.inventory_item_id = latest_events.inventory_item_id
+        on
+            polled.channel = latest_events.channel
+            and polled.store_id = latest_events.store_id
+            and polled.location_id = latest_events.location_id
+            and polled.inventory_item_id = latest_events.inventory_item_id
 
 ),
 
@@ -112,7 +113,7 @@ final as (
         {{ surrogate_key(['channel', 'store_id', 'location_id', 'inventory_item_id']) }} as inventory_level_sk,
         {{ surrogate_key(['channel', 'store_id', 'location_id']) }} as location_sk,
         {{ surrogate_key(['channel', 'store_id', 'inventory_item_id']) }} as inventory_item_sk,
-        merged.*
+        *
     from merged
 
 )

@@ -10,35 +10,31 @@
 
 with
 
-{% if loaded is none %}
 source as (
 
-    -- webhooks off, or none synced yet: the columns, no rows
-    select
-        cast(null as bigint) as seq,
-        cast(null as varchar) as channel,
-        cast(null as varchar) as store_id,
-        cast(null as varchar) as location_id,
-        cast(null as varchar) as inventory_item_id,
-        cast(null as integer) as available,
-        cast(null as integer) as on_hand,
-        cast(null as integer) as safety_stock,
-        cast(null as boolean) as is_disconnected,
-        cast(null as varchar) as observed_at,
-        cast(null as varchar) as triggered_at,
-        cast(null as varchar) as received_at,
-        cast(null as varchar) as topic,
-        cast(null as varchar) as webhook_id
-    where 1 = 0
+    {% if loaded is none %}
+        -- webhooks off, or none synced yet: the columns, no rows
+        select
+            cast(null as bigint) as seq,
+            cast(null as varchar) as channel,
+            cast(null as varchar) as store_id,
+            cast(null as varchar) as location_id,
+            cast(null as varchar) as inventory_item_id,
+            cast(null as integer) as available,
+            cast(null as integer) as on_hand,
+            cast(null as integer) as safety_stock,
+            cast(null as boolean) as is_disconnected,
+            cast(null as varchar) as observed_at,
+            cast(null as varchar) as triggered_at,
+            cast(null as varchar) as received_at,
+            cast(null as varchar) as topic,
+            cast(null as varchar) as webhook_id
+        where 1 = 0
+    {% else %}
+        select * from {{ loaded }}
+    {% endif %}
 
 ),
-{% else %}
-source as (
-
-    select * from {{ loaded }}
-
-),
-{% endif %}
 
 renamed as (
 
