@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 import typing as t
 
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_bigcommerce_inventory.client import QuotaPacer, SyncRun, parse_utc
@@ -142,6 +143,17 @@ class TapBigCommerceInventory(Tap):
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
+
+    @classmethod
+    def invoke(cls, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Run the sync. An API error the tap has already put into words (token refused, store not found,
+        retries used up, ...) ends the run with that one line and exit 1 instead of a traceback; any other
+        exception keeps its traceback, since it is a bug to report."""
+        try:
+            super().invoke(**kwargs)
+        except (FatalAPIError, RetriableAPIError) as exc:
+            cls.logger.error("%s", exc)  # noqa: TRY400 - one line, no traceback
+            sys.exit(1)
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
