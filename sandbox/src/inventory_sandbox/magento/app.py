@@ -25,6 +25,7 @@ import json
 import re
 import time
 import uuid
+from collections import OrderedDict
 from urllib.parse import quote, unquote
 
 from ..control import ControlApp
@@ -32,7 +33,7 @@ from ..faults import HTML_PAGE, Fault, FaultQueue
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
 from . import search
-from .data import COMPOSITE_TYPES, TRUTH_STREAMS, NotFound, StoreData
+from .data import COMPOSITE_TYPES, TRUTH_STREAMS, NotFound, StoreData, mage_time
 
 API_PATH = re.compile(r"^/stores/(?P<store>[^/]+)/rest(?:/(?P<code>[^/]+))?/(?P<rest>V1/.*?)/?$")
 STORE_CODES = ("default", "all")
@@ -47,6 +48,8 @@ ACL = {
 }
 ALL_RESOURCES = tuple(sorted(set(ACL.values())))
 NO_ROUTE = "Request does not match any route."
+#: Filtered and sorted selections kept per store (the lists a sync is paging through); least recently used go.
+SELECTIONS_KEPT = 8
 MAINTENANCE_PAGE = """<!DOCTYPE html>
 <html><head><title>Service Temporarily Unavailable</title></head>
 <body><h1>We're sorry, the store is down for maintenance.</h1><p>Please check back soon.</p></body></html>
@@ -125,6 +128,49 @@ class StoreState:
         self.data = data
         self.resources = set(ALL_RESOURCES)
         self.nonces: set[tuple[str, str]] = set()
+        self._selections: OrderedDict[tuple, tuple[int, list]] = OrderedDict()
+
+    def selection(self, key: tuple, build) -> list:
+        """The keys ``build()`` selects, reused while the store's data is unchanged (call under ``data.lock``).
+
+        Paging through a list then costs one filter and sort, not one per page; any change to the data
+        (``StoreData.changed``) makes every kept selection stale, so a change between pages is seen.
+        """
+        generation = self.data.generation
+        kept = self._selections.get(key)
+        if kept is not None and kept[0] == generation:
+            self._selections.move_to_end(key)
+            return kept[1]
+        keys = build()
+        self._selections[key] = (generation, keys)
+        self._selections.move_to_end(key)
+        while len(self._selections) > SELECTIONS_KEPT:
+            self._selections.popitem(last=False)
+        return keys
+
+
+class _ProductView:
+    """A product as its API row (``product_body`` plus ``entity_id``) for filtering and sorting, building only
+    the fields asked for."""
+
+    __slots__ = ("data", "p")
+    _STORED = frozenset({"id", "sku", "name", "attribute_set_id", "price", "status", "visibility", "type_id",
+                         "weight"})
+
+    def __init__(self, data: StoreData, p: dict):
+        self.data, self.p = data, p
+
+    def get(self, name: str, default=None):
+        p = self.p
+        if name in self._STORED:
+            return p[name]
+        if name == "entity_id":
+            return p["id"]
+        if name == "updated_at":
+            return mage_time(p["updated_ts"])
+        if name == "created_at":
+            return mage_time(p["created_ts"])
+        return self.data.product_body(p).get(name, default)
 
 
 class MagentoApp(ControlApp):
@@ -272,45 +318,77 @@ class MagentoApp(ControlApp):
                     raise ApiError(404, 'Source item with code "%1" does not exist.', [unquote(m[1])])
                 return Reply.json(200, source)
             if rest == "stockItems/lowStock":
-                return self._low_stock(data, query)
+                return self._low_stock(state, query)
             if m := re.fullmatch(r"stockItems/([^/]+)", rest):
                 try:
                     product = data.product_by_sku(unquote(m[1]))
                 except NotFound:
                     raise ApiError(404, "The Product with the \"%1\" SKU doesn't exist.", [unquote(m[1])]) from None
                 return Reply.json(200, data.stock_item_body(product))
-            tables = {
+            small_tables = {
                 "inventory/sources": lambda: [dict(s) for s in data.sources.values()],
                 "inventory/stocks": lambda: [dict(s) for s in data.stocks.values()],
                 "inventory/stock-source-links": lambda: [dict(link) for link in data.links],
-                "inventory/source-items": lambda: [dict(i) for i in data.sorted_source_items()],
-                "products": lambda: [{**data.product_body(p), "entity_id": p["id"]} for p in data.products.values()],
             }
-            if rest not in tables:
+            if rest not in small_tables and rest not in ("inventory/source-items", "products"):
                 raise ApiError(404, NO_ROUTE)
             criteria = search.parse(query)
             if criteria is None:
                 raise ApiError(400, "%fieldName is a required field.", {"fieldName": "searchCriteria"})
-            rows, total = search.apply(tables[rest](), criteria, repeat_last_page=self.repeat_last_page)
-        items = [{k: v for k, v in r.items() if k != "entity_id"} for r in rows]
+            if rest in small_tables:
+                items, total = search.apply(small_tables[rest](), criteria, repeat_last_page=self.repeat_last_page)
+            else:
+                items, total = self._large_page(state, rest, criteria)
         body = {"items": items, "search_criteria": criteria.echo, "total_count": total}
         return Reply.json(200, _trim(body, query.get("fields")))
 
-    def _low_stock(self, data: StoreData, query: dict) -> Reply:
+    def _large_page(self, state: StoreState, rest: str, criteria: search.Criteria) -> tuple[list[dict], int]:
+        """One page of products or source items: the selection (row keys) is kept while the data is unchanged,
+        and only the page's rows are built."""
+        data = state.data
+        if rest == "products":
+            def select() -> list[int]:
+                wanted = search.text_candidates(criteria, "sku")
+                if wanted is None:
+                    products = data.products.values()
+                else:  # the SKU index narrows the rows (kept in entity order); the filters still decide
+                    index, position = data.product_ids_by_text(), data.product_positions()
+                    ids = sorted({pid for text in wanted for pid in index.get(text, ())}, key=position.__getitem__)
+                    products = [data.products[pid] for pid in ids]
+                return [v.p["id"] for v in search.select([_ProductView(data, p) for p in products], criteria)]
+
+            keys, total = search.page(state.selection((rest, search.selection_key(criteria)), select), criteria,
+                                      repeat_last_page=self.repeat_last_page)
+            return [data.product_body(data.products[pid]) for pid in keys], total
+
+        def select_items() -> list[tuple[str, str]]:
+            rows = [data.source_items[k] for k in sorted(data.source_items)]
+            return [(r["sku"], r["source_code"]) for r in search.select(rows, criteria)]
+
+        keys, total = search.page(state.selection((rest, search.selection_key(criteria)), select_items), criteria,
+                                  repeat_last_page=self.repeat_last_page)
+        return [dict(data.source_items[k]) for k in keys], total
+
+    def _low_stock(self, state: StoreState, query: dict) -> Reply:
+        data = state.data
         try:
             qty = float(query.get("qty", "0"))
             size = int(query.get("pageSize", "0") or 0)
             page = max(1, int(query.get("currentPage", "1") or 1))
         except ValueError as exc:
             raise ApiError(400, "Invalid value: %1", [str(exc)]) from None
-        rows = [data.stock_item_body(p) for p in data.products.values()]
-        rows = [r for r in rows if r["qty"] <= qty]
-        total = len(rows)
+
+        def select() -> list[int]:
+            return [p["id"] for p in data.products.values() if data.stock_item_body(p)["qty"] <= qty]
+
+        ids = state.selection(("stockItems/lowStock", qty), select)
+        total = len(ids)
         if size:
             last = max(1, -(-total // size))
             if page > last:
-                rows, page = ([] if not self.repeat_last_page else rows), last
-            rows = rows[(page - 1) * size: page * size]
+                ids, page = ([] if not self.repeat_last_page else ids), last
+            ids = ids[(page - 1) * size: page * size]
+        rows = [data.stock_item_body(data.products[pid]) for pid in ids]
         return Reply.json(200, {"items": rows, "search_criteria": {"page_size": size, "current_page": page},
                                 "total_count": total})
 

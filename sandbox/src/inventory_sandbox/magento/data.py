@@ -70,6 +70,8 @@ class StoreData:
         self.mode = mode
         self.lock = threading.RLock()
         self._last_touch = 0
+        self.generation = 0  # bumped by every change (``changed``): answers cached under an older one are stale
+        self._index: tuple[int, dict[str, list[int]], dict[int, int]] | None = None  # see _product_index
         rng = random.Random(f"{seed}:magento:{name}")
         self._generate_sources(1 if mode == "single" else max(1, locations))
         self._generate_products(rng, items)
@@ -161,6 +163,10 @@ class StoreData:
                 if rng.random() < 0.15:
                     self.reservations[p["sku"], stock_id] = -float(rng.randint(1, 5))
 
+    def changed(self) -> None:
+        """Note a change to any row: every mutator calls this, so selections cached by the API go stale."""
+        self.generation += 1
+
     # ------------------------------------------------------------------ shared catalog (catalog.py)
     def apply_catalog(self, plan) -> None:
         """Relabel and restock as a ``CatalogPlan`` says (``--catalog shared``): shared SKUs go to the first simple
@@ -168,6 +174,7 @@ class StoreData:
         managing stock and hold nothing; reservations are dropped."""
         from ..catalog import seeded_case
 
+        self.changed()
         def managed(p: dict) -> bool:
             flags = self.stock_flags[p["id"]]
             return flags["use_config_manage_stock"] or flags["manage_stock"]
@@ -194,13 +201,31 @@ class StoreData:
                 self.source_items[p["sku"], code] = {"sku": p["sku"], "source_code": code, "quantity": float(qty),
                                                      "status": 1 if qty > 0 else 0}
         self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("magento")]
+        self.changed()  # again at the end: SKUs were relabelled, and no lookup in between may keep the old ones
 
     # ------------------------------------------------------------------ lookups
     def product_by_sku(self, sku: str) -> dict:
-        for p in self.products.values():
-            if p["sku"] == sku:
-                return p
+        """The first product (in entity order) with this SKU."""
+        for pid in self.product_ids_by_text().get(sku, ()):
+            if self.products[pid]["sku"] == sku:
+                return self.products[pid]
         raise NotFound(f"unknown sku {sku!r}")
+
+    def product_ids_by_text(self) -> dict[str, list[int]]:
+        """SKU as text (``""`` for none) -> product ids in entity order; rebuilt after any change."""
+        return self._product_index()[0]
+
+    def product_positions(self) -> dict[int, int]:
+        """Product id -> its place in entity order (the products list's natural order); rebuilt after any change."""
+        return self._product_index()[1]
+
+    def _product_index(self) -> tuple[dict[str, list[int]], dict[int, int]]:
+        if self._index is None or self._index[0] != self.generation:
+            by_text: dict[str, list[int]] = {}
+            for pid, p in self.products.items():
+                by_text.setdefault("" if p["sku"] is None else str(p["sku"]), []).append(pid)
+            self._index = (self.generation, by_text, {pid: n for n, pid in enumerate(self.products)})
+        return self._index[1], self._index[2]
 
     def sorted_source_items(self) -> list[dict]:
         return [self.source_items[k] for k in sorted(self.source_items)]
@@ -260,6 +285,7 @@ class StoreData:
         if source_code not in self.sources:
             raise NotFound(f"unknown source {source_code!r}")
         quantity = float(quantity)
+        self.changed()
         self.source_items[sku, source_code] = {
             "sku": sku, "source_code": source_code, "quantity": quantity,
             "status": int(status) if status is not None else int(quantity > 0),
@@ -270,6 +296,7 @@ class StoreData:
         """New random quantities for ``n`` distinct source items (product ``updated_at`` does not move)."""
         rng = random.Random(seed)
         keys = sorted(self.source_items)
+        self.changed()
         changed = []
         for sku, code in rng.sample(keys, k=min(n, len(keys))):
             changed.append(self.set_source_item(sku, code, float(rng.randint(0, 150))))
@@ -278,6 +305,7 @@ class StoreData:
     def delete_source_item(self, sku: str, source_code: str) -> dict:
         if self.source_items.pop((sku, source_code), None) is None:
             raise NotFound(f"no source item {sku!r} at {source_code!r}")
+        self.changed()
         return {"deleted": {"sku": sku, "source_code": source_code}}
 
     def touch_products(self, n: int | None = None, seed: int | None = None, skus=None) -> list[dict]:
@@ -289,6 +317,7 @@ class StoreData:
         else:
             chosen = [self.product_by_sku(s) for s in skus]
         ts = self._touch_ts()
+        self.changed()
         for p in chosen:
             p["updated_ts"] = ts
             p["name"] = p["name"].removesuffix(" *") + " *"
@@ -296,6 +325,7 @@ class StoreData:
 
     def delete_product(self, sku: str) -> dict:
         p = self.product_by_sku(sku)
+        self.changed()
         del self.products[p["id"]]
         for key in [k for k in self.source_items if k[0] == sku]:
             del self.source_items[key]
@@ -304,11 +334,13 @@ class StoreData:
     def set_source_enabled(self, source_code: str, enabled: bool) -> dict:
         if source_code not in self.sources:
             raise NotFound(f"unknown source {source_code!r}")
+        self.changed()
         self.sources[source_code]["enabled"] = bool(enabled)
         return {"source_code": source_code, "enabled": bool(enabled)}
 
     def set_reservation(self, sku: str, stock_id: int, quantity: float) -> dict:
         self.product_by_sku(sku)
+        self.changed()
         self.reservations[sku, int(stock_id)] = float(quantity)
         return {"sku": sku, "stock_id": int(stock_id), "quantity": float(quantity)}
 

@@ -149,20 +149,60 @@ def apply(rows: list[dict], criteria: Criteria, *, repeat_last_page: bool = True
     A page past the end returns the last page again (Magento's ``Collection::getCurPage`` clamp) unless
     ``repeat_last_page`` is off, then it is empty. ``currentPage`` 0 acts as 1.
     """
+    return page(select(rows, criteria), criteria, repeat_last_page=repeat_last_page)
+
+
+def select(rows, criteria: Criteria) -> list:
+    """The rows that pass every filter group, sorted by the sort orders (stable: ties keep the input order).
+
+    A row only needs ``get(field)``: a dict, or a view that builds just the fields asked for.
+    """
     selected = [r for r in rows if all(any(matches(r, f) for f in group) for group in criteria.groups if group)]
     for name, direction in reversed(criteria.sort):
         selected.sort(key=lambda r, n=name: _sort_key(r.get(n)), reverse=direction == "DESC")
+    return selected
+
+
+def page(selected: list, criteria: Criteria, *, repeat_last_page: bool = True) -> tuple[list, int]:
+    """The requested page of an already filtered and sorted selection, and its total_count."""
     total = len(selected)
     size = criteria.page_size
     if not size:
         return selected, total
-    page = max(1, criteria.current_page or 1)
+    number = max(1, criteria.current_page or 1)
     last = max(1, -(-total // size))
-    if page > last:
+    if number > last:
         if not repeat_last_page:
             return [], total
-        page = last
-    return selected[(page - 1) * size: page * size], total
+        number = last
+    return selected[(number - 1) * size: number * size], total
+
+
+def selection_key(criteria: Criteria) -> tuple:
+    """What decides a selection (filters and sort orders, not paging): requests with equal keys select alike."""
+    return (tuple(tuple((f["field"], f["value"], f["condition_type"]) for f in g) for g in criteria.groups),
+            tuple(criteria.sort))
+
+
+def text_candidates(criteria: Criteria, field_name: str) -> set[str] | None:
+    """Texts ``field_name`` must equal for a row to pass, from a group of only ``eq``/``in`` filters on it.
+
+    Only values that are not numbers count (a number may match other spellings, ``1`` = ``1.0``); then a row
+    passes such a filter only if its value as text (``""`` for none) is one of them. None when no group
+    narrows the field that way. Narrowing is a shortcut for an index: the rows found still go through ``select``.
+    """
+    for group in criteria.groups:
+        if not group or any(f["field"] != field_name or f["condition_type"] not in ("eq", "in") for f in group):
+            continue
+        texts: set[str] = set()
+        for f in group:
+            values = _wanted(str(f["value"]))[0] if f["condition_type"] == "in" else [str(f["value"])]
+            if any(_num(v) is not None for v in values):
+                break
+            texts.update(values)
+        else:
+            return texts
+    return None
 
 
 def _sort_key(value):
