@@ -56,7 +56,8 @@ SIZES = {
         "budget_ks": [1, 10],
         "ratelimit": {"shopify": {"levels": 600, "bucket_size": 60, "restore_rate": 60},
                       "bigcommerce": {"levels": 600, "window_ms": 500, "quota": 2, "page_size": 50}},
-        "freshness": {"items": 40, "repeats": 0, "batch": 5},
+        "freshness": {"items": 40, "repeats": 0, "batch": 5,
+                      "schedule": {"tick_s": 15, "ticks": 2, "for_s": 5, "changes": 2}},
     },
     # A quick local check of every section.
     "small": {
@@ -66,7 +67,8 @@ SIZES = {
         "budget_ks": [1, 5, 20],
         "ratelimit": {"shopify": {"levels": 1500, "bucket_size": 100, "restore_rate": 50},
                       "bigcommerce": {"levels": 1500, "window_ms": 1000, "quota": 2, "page_size": 100}},
-        "freshness": {"items": 150, "repeats": 0, "batch": 20},
+        "freshness": {"items": 150, "repeats": 0, "batch": 20,
+                      "schedule": {"tick_s": 30, "ticks": 3, "for_s": 20, "changes": 5}},
     },
     # The published figures.
     "full": {
@@ -79,7 +81,9 @@ SIZES = {
         # (150 requests per 30 s window).
         "ratelimit": {"shopify": {"levels": 50_000, "bucket_size": 2000, "restore_rate": 100},
                       "bigcommerce": {"levels": 200_000, "window_ms": 30_000, "quota": 150, "page_size": 250}},
-        "freshness": {"items": 100_000, "repeats": 8, "batch": 100},
+        # The schedule as shipped: a cron tick every minute for 6 minutes, 16 changes at random moments.
+        "freshness": {"items": 100_000, "repeats": 8, "batch": 100,
+                      "schedule": {"tick_s": 60, "ticks": 6, "for_s": 45, "changes": 16}},
     },
 }
 
@@ -365,8 +369,10 @@ def freshness(spec: dict, work: Path) -> dict:
         truth = sb.control("GET", f"truth?store={sb.store}")["inventory_levels"]
         rng = random.Random(7)
 
+        unchanged = rng.sample(truth, len(truth))  # each level changes at most once, so every check is exact
+
         def change(n: int) -> list[dict]:
-            picked = rng.sample(truth, n)
+            picked = [unchanged.pop() for _ in range(n)]
             changes = [{"inventory_item_id": r["inventory_item_id"], "location_id": r["location_id"],
                         "quantities": {"available": rng.randint(1000, 9999)}} for r in picked]
             sb.control("POST", "stock", {"store": sb.store, "set": changes})
@@ -385,6 +391,7 @@ def freshness(spec: dict, work: Path) -> dict:
         batch_ok = visible(changes)
         if not runs:  # tiny runs: the batch run is the one sample
             runs.append({"job_s": batch_s, "change_to_mart_s": time.perf_counter() - changed_at, "visible": batch_ok})
+        schedule = on_schedule(spec["schedule"], env, job, change, visible, work)
     # One-minute schedule: a change waits for the next tick (uniform over the minute), then one job run.
     # Sampled with a fixed seed from the measured job durations.
     rng = random.Random(11)
@@ -397,7 +404,60 @@ def freshness(spec: dict, work: Path) -> dict:
             "schedule_1min_p50_s": pct(lat, 50), "schedule_1min_p95_s": pct(lat, 95),
             "back_to_back_p50_s": pct(back_to_back, 50), "back_to_back_p95_s": pct(back_to_back, 95),
             "batch_changes": spec["batch"], "batch_job_s": batch_s, "batch_visible": batch_ok,
-            "all_visible": all(r["visible"] for r in runs)}
+            "all_visible": all(r["visible"] for r in runs), "schedule": schedule}
+
+
+def on_schedule(spec: dict, env: dict, job: list[str], change, visible, work: Path) -> dict:
+    """The one-minute schedule as shipped: a cron tick every ``tick_s`` starts
+    ``flock -w <wait> sync.lock scripts/run-back-to-back.sh --for <for_s> <job>`` (README, cron), while stock
+    changes at random moments. A change's latency runs from the change to the end of the first job run that
+    started after it (an upper bound: a run already under way may have read it sooner); at the end every
+    change must be in the mart."""
+    lock, logs = work / "sync.lock", []
+    tick_s, ticks = spec["tick_s"], spec["ticks"]
+    env = {**env, "MELTANO": str(VENV_BIN / "meltano")}
+    rng = random.Random(13)
+    began = time.time()
+    # Changes fall anywhere in the ticks' span except the last tick's tail, so a run always starts after them.
+    span = (ticks - 1) * tick_s + spec["for_s"] * 0.5
+    moments = sorted(began + rng.uniform(0, span) for _ in range(spec["changes"]))
+    events = sorted([(began + i * tick_s, "tick") for i in range(ticks)] + [(m, "change") for m in moments])
+    procs, changes = [], []
+    for at, kind in events:
+        time.sleep(max(0.0, at - time.time()))
+        if kind == "tick":
+            log = work / f"tick-{len(procs)}.log"
+            logs.append(log)
+            with log.open("w") as out:
+                procs.append(subprocess.Popen(
+                    ["flock", "-w", str(int(tick_s * 5 / 6)), str(lock), str(ROOT / "scripts" / "run-back-to-back.sh"),
+                     "--for", str(spec["for_s"]), *job[1:]],
+                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        else:
+            changes.append((time.time(), change(1)))
+    for proc in procs:
+        proc.wait()
+    runs = []
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if line.startswith("run-back-to-back: run started"):
+                words = line.split()
+                runs.append({"started": float(words[3]), "ended": float(words[5]), "exit": int(words[7])})
+    failed = [r for r in runs if r["exit"] != 0]
+    if failed:
+        tail = "\n".join("\n".join(log.read_text().splitlines()[-15:]) for log in logs)
+        raise SystemExit(f"bench: a scheduled job run failed:\n{tail}")
+    latencies = []
+    for at, _ in changes:
+        after = [r for r in runs if r["started"] >= at]
+        if after:
+            latencies.append(min(after, key=lambda r: r["started"])["ended"] - at)
+    latencies.sort()
+    return {"tick_s": tick_s, "ticks": ticks, "for_s": spec["for_s"], "changes": len(changes),
+            "measured": len(latencies), "runs": len(runs), "wall_s": time.time() - began,
+            "job_runs_s": [r["ended"] - r["started"] for r in runs], "latencies_s": latencies,
+            "p50_s": pct(latencies, 50), "p95_s": pct(latencies, 95), "max_s": max(latencies, default=float("nan")),
+            "all_visible": visible([c for _, batch in changes for c in batch])}
 
 
 def pct(values: list[float], p: float) -> float:

@@ -59,6 +59,9 @@ def test_bench_tiny_run_has_every_section(tmp_path: Path) -> None:
 
     fresh = res["freshness"]
     assert fresh["all_visible"] and fresh["batch_visible"] and fresh["levels"] > 0
+    scheduled = fresh["schedule"]  # cron ticks starting scripts/run-back-to-back.sh, as the README ships it
+    assert scheduled["all_visible"] and scheduled["runs"] >= scheduled["ticks"]
+    assert scheduled["measured"] == scheduled["changes"] > 0
 
     text = docs.read_text()
     for heading in ("## 1. Throughput", "## 2. API budget", "## 3. Rate-limit", "## 4. Freshness",
