@@ -55,6 +55,18 @@ def meltano_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def database():
+    """A fresh database on the test PostgreSQL server (tests/support/postgres.py); skips locally without a
+    server, fails under CI."""
+    from support import postgres
+
+    reason = postgres.unavailable_reason()
+    require(reason is None, reason or "")
+    with postgres.fresh_database() as db:
+        yield db
+
+
 def run_meltano(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Run a Meltano command in the project root; fail the test with its log tail on error."""
     proc = subprocess.run(

@@ -6,21 +6,12 @@ ground truth, as on DuckDB (test_mart_reconciliation.py). Skips locally without 
 from __future__ import annotations
 
 import pytest
-from conftest import require, run_meltano
-from support import postgres
+from conftest import run_meltano
 from support.shared_catalog import assert_marts_flag_seeded_cases, shared_catalog, tap_env
 
 pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
 
 ITEMS = 48
-
-
-@pytest.fixture
-def database():
-    reason = postgres.unavailable_reason()
-    require(reason is None, reason or "")
-    with postgres.fresh_database() as db:
-        yield db
 
 
 def test_postgres_marts_flag_exactly_the_seeded_cases(meltano_env, database) -> None:

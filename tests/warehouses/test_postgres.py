@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, meltano_bin, require, run_meltano
+from conftest import ROOT, STORE_ITEMS, meltano_bin, run_meltano
 from support import postgres
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
@@ -19,14 +19,6 @@ from support.scenario import sync_then_reconcile
 inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
 
 ENVIRONMENT = "--environment=postgres"
-
-
-@pytest.fixture
-def database():
-    reason = postgres.unavailable_reason()
-    require(reason is None, reason or "")
-    with postgres.fresh_database() as db:
-        yield db
 
 
 def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
