@@ -146,13 +146,36 @@ class SyncRun:
         )
 
 
+class StockFlags(t.NamedTuple):
+    """The fields of a legacy stock item that the tap reads.
+
+    The whole item has about 30 fields; kept for every product of a run (250k at 1M levels) it would
+    cost hundreds of MB, so only these are kept.
+    """
+
+    use_config_manage_stock: t.Any
+    manage_stock: t.Any
+    use_config_backorders: t.Any
+    backorders: t.Any
+    qty: t.Any
+    is_in_stock: t.Any
+
+    @classmethod
+    def of(cls, item: dict) -> StockFlags:
+        """The fields of one `/V1/stockItems` item."""
+        return cls(*(item.get(name) for name in cls._fields))
+
+
 @dataclass
 class StoreFacts:
     """What the tap learns about the store once per run and shares between streams."""
 
     msi: bool | None = None
-    stock_items: dict[str, dict] | None = None  # product_id -> legacy stock item
-    sku_ids: dict[str, str] = field(default_factory=dict)  # sku -> product id
+    stock_items: dict[str, StockFlags] | None = None  # product_id -> what the tap reads of its legacy stock item
+    #: sku -> product id of every product inventory_items emitted in this run (inventory_levels needs the ids).
+    sku_ids: dict[str, str] = field(default_factory=dict)
+    #: sku -> product id looked up for the previous page of source items (SKUs inventory_items did not emit).
+    looked_up: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -458,23 +481,33 @@ class MagentoStream(RESTStream):
                 )
         return facts.msi
 
-    def stock_items(self) -> dict[str, dict]:
+    def stock_items(self) -> dict[str, StockFlags]:
         """Legacy stock items by product id (`/V1/stockItems/lowStock` with a huge qty lists them all)."""
         facts = self.facts
         with facts.lock:
             if facts.stock_items is None:
-                items: dict[str, dict] = {}
+                items: dict[str, StockFlags] = {}
                 for item in self.get_paged(
                     "/V1/stockItems/lowStock", params={"scopeId": "0", "qty": str(ALL_STOCK_QTY)}
                 ):
-                    items.setdefault(str(item.get("product_id")), item)
+                    items.setdefault(str(item.get("product_id")), StockFlags.of(item))
                 facts.stock_items = items
             return facts.stock_items
 
     def product_ids_for(self, skus: t.Iterable[str]) -> dict[str, str]:
-        """sku -> product id for these SKUs, asking only for the ones not seen yet in this run."""
+        """sku -> product id for these SKUs (absent: no product has the SKU).
+
+        Ids come from the products inventory_items emitted earlier in this run; only the other SKUs are
+        looked up, with `sku in (...)`. Lookups are kept for the next page only (source items come sorted
+        by SKU, so a SKU's rows are on one page or two), which keeps memory flat when inventory_items is
+        not part of the run.
+        """
         facts = self.facts
-        missing = sorted({s for s in skus if s and s not in facts.sku_ids})
+        wanted = {s for s in skus if s}
+        found = {s: facts.sku_ids[s] for s in wanted if s in facts.sku_ids}
+        found.update((s, facts.looked_up[s]) for s in wanted - found.keys() if s in facts.looked_up)
+        missing = sorted(wanted - found.keys())
+        looked_up: dict[str, str] = {}
         for start in range(0, len(missing), self.page_size):
             chunk = missing[start : start + self.page_size]
             for product in self.get_paged(
@@ -483,8 +516,11 @@ class MagentoStream(RESTStream):
                 sort=[("entity_id", "ASC")],
                 page_size=self.page_size,
             ):
-                facts.sku_ids[str(product["sku"])] = str(product["id"])
-        return facts.sku_ids
+                looked_up[str(product["sku"])] = str(product["id"])
+        if missing:
+            facts.looked_up = looked_up
+        found.update(looked_up)
+        return found
 
     # -- records
 
@@ -496,6 +532,7 @@ class MagentoStream(RESTStream):
         if rows is None:
             return
         yield from rows  # the SDK calls post_process on each
+        self._seen = set()  # one key per row: not kept while the next streams run
         self._completed(context)
 
     def read_rows(self, context: Context | None) -> t.Iterable[dict] | None:

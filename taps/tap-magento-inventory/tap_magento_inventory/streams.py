@@ -167,14 +167,16 @@ class InventoryItemsStream(MagentoStream):
         return self.request_records(context)
 
     def to_record(self, row: dict) -> dict:
-        """Product (+ its legacy stock item) -> `inventory_items` row."""
+        """Product (+ its legacy stock item) -> `inventory_items` row; inventory_levels reuses its id."""
         product_id = str(row["id"])
+        if row.get("sku") is not None:
+            self.facts.sku_ids[str(row["sku"])] = product_id
         stock = self.stock_items().get(product_id)
         tracked = oversell = backorders = None
         if stock is not None:
             # use_config_*: the store's defaults apply (Magento ships manage stock yes, backorders no).
-            tracked = True if stock.get("use_config_manage_stock") else bool(stock.get("manage_stock"))
-            backorders = 0 if stock.get("use_config_backorders") else int(stock.get("backorders") or 0)
+            tracked = True if stock.use_config_manage_stock else bool(stock.manage_stock)
+            backorders = 0 if stock.use_config_backorders else int(stock.backorders or 0)
             oversell = "continue" if backorders > 0 else "deny"
         status = row.get("status")
         return {
@@ -198,8 +200,9 @@ class InventoryItemsStream(MagentoStream):
 class InventoryLevelsStream(MagentoStream):
     """Source items, keyed (store, sku, source); a full snapshot every run (they have no timestamps).
 
-    `inventory_item_id` is the product id of the SKU, looked up page by page with
-    `sku in (...)`; a source item whose SKU has no product is skipped with a warning.
+    `inventory_item_id` is the product id of the SKU: taken from the products inventory_items
+    emitted earlier in the run, else looked up page by page with `sku in (...)`; a source
+    item whose SKU has no product is skipped with a warning.
     """
 
     name = "inventory_levels"
@@ -236,8 +239,8 @@ class InventoryLevelsStream(MagentoStream):
             yield {
                 "sku": skus[product_id],
                 "source_code": "default",
-                "quantity": item.get("qty"),
-                "status": 1 if item.get("is_in_stock") else 0,
+                "quantity": item.qty,
+                "status": 1 if item.is_in_stock else 0,
                 "_product_id": product_id,
             }
 

@@ -1,0 +1,85 @@
+"""inventory_levels takes product ids from the products inventory_items emitted earlier in the run, and looks
+up only the SKUs it did not emit; the records are the same either way (offline fake store)."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+import responses
+from conftest import run_tap
+from fakes import FakeMagento, config
+
+from tap_magento_inventory.tap import TapMagentoInventory
+
+
+@pytest.fixture
+def fake() -> t.Iterator[FakeMagento]:
+    store = FakeMagento()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        store.install(rsps)
+        yield store
+
+
+def sku_lookups(fake: FakeMagento) -> list[list[str]]:
+    """The SKUs asked for by each `products?sku in (...)` request, in order."""
+    return [
+        c["query"]["searchCriteria[filter_groups][0][filters][0][value]"].split(",")
+        for c in fake.calls("/V1/products")
+        if c["query"].get("searchCriteria[filter_groups][0][filters][0][field]") == "sku"
+    ]
+
+
+def levels_only() -> dict:
+    catalog = TapMagentoInventory(config=config()).catalog_dict
+    for stream in catalog["streams"]:
+        selected = stream["tap_stream_id"] in {"inventory_levels", "sync_runs"}
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = selected
+    return catalog
+
+
+def stable(rows: list[dict]) -> list[dict]:
+    clean = [{k: v for k, v in r.items() if k != "synced_at"} for r in rows]
+    return sorted(clean, key=lambda r: json.dumps(r, sort_keys=True))
+
+
+def test_full_sync_reuses_the_ids_of_inventory_items_and_emits_the_same_levels(fake: FakeMagento) -> None:
+    full = run_tap(config())
+    # Only GHOST (a source item whose SKU has no product) is looked up: every other SKU was an item.
+    assert sku_lookups(fake) == [["GHOST"]]
+    fake.requests.clear()
+    alone = run_tap(config(), catalog=levels_only())
+    assert set(alone.records) == {"inventory_levels", "sync_runs"}
+    assert sorted(s for chunk in sku_lookups(fake) for s in chunk) == sorted(
+        {"SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7", "GHOST"}
+    )
+    assert stable(full.records["inventory_levels"]) == stable(alone.records["inventory_levels"])
+    assert len(full.records["inventory_levels"]) == 8  # noqa: PLR2004  GHOST skipped both ways
+
+
+def test_incremental_run_looks_up_the_skus_its_items_did_not_emit(fake: FakeMagento) -> None:
+    first = run_tap(config())
+    fake.products[0]["updated_at"] = "2099-01-01 00:00:00"  # only SKU-1 is newer than the bookmark
+    fake.requests.clear()
+    second = run_tap(config(), state=first.state)
+    assert [r["sku"] for r in second.records["inventory_items"]] == ["SKU-1"]
+    looked_up = sorted(s for chunk in sku_lookups(fake) for s in chunk)
+    assert looked_up == ["GHOST", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7"]
+    assert stable(second.records["inventory_levels"]) == stable(first.records["inventory_levels"])
+
+
+def test_levels_alone_look_up_each_page_once_and_keep_only_the_last_page(fake: FakeMagento) -> None:
+    """Without inventory_items, one `sku in` lookup per page; the map does not grow with the store."""
+    run = run_tap(config(), catalog=levels_only())
+    chunks = sku_lookups(fake)
+    assert len(chunks) == len(fake.calls("/V1/inventory/source-items"))  # one lookup per page of 3
+    assert all(len(set(chunk)) == len(chunk) for chunk in chunks)
+    ids = {r["sku"]: r["inventory_item_id"] for r in run.records["inventory_levels"]}
+    assert ids == {"SKU-1": "1", "SKU-2": "2", "SKU-3": "3", "SKU-4": "4", "SKU-5": "5", "SKU-7": "7"}
+    tap = TapMagentoInventory(config=config(), catalog=levels_only())
+    tap.sync_all()
+    assert tap.facts.sku_ids == {}  # type: ignore[attr-defined]
+    assert len(tap.facts.looked_up) <= 3  # type: ignore[attr-defined]  # the last page's SKUs (page size 3)
