@@ -12,8 +12,10 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError, parse, validate
@@ -31,6 +33,7 @@ from .bucket import LeakyBucket
 from .bulk import BulkManager
 from .cost import MODELS, QueryCost
 from .data import TRUTH_STREAMS, NotFound, StoreData
+from .fastexec import Unsupported, document_has_directives, execute_query
 from .resolvers import Context, Root
 from .schema import get_schema
 from .scopes import ALL_SCOPES, access_denied, check_scopes
@@ -49,6 +52,50 @@ class StoreState:
     data: StoreData
     bucket: LeakyBucket
     scopes: set[str] = field(default_factory=lambda: set(ALL_SCOPES))  # the token's access scopes
+
+
+@dataclass
+class ParsedQuery:
+    """A query text parsed and validated once: both depend on the text and the (fixed) schema only."""
+    document: object
+    problems: list
+    has_directives: bool
+    denied: dict = field(default_factory=dict)  # frozenset(scopes) -> access_denied errors
+
+
+class DocumentCache:
+    """The last ``size`` query texts, parsed and validated (taps send the same few texts on every page).
+
+    Only facts about the text are kept, never data or answers, so no mutation can make an entry stale.
+    A text that does not parse is not kept (``parse`` raises again on every try).
+    """
+
+    def __init__(self, schema, size: int = 256):
+        self.schema = schema
+        self.size = size
+        self._entries: OrderedDict[str, ParsedQuery] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, query: str) -> ParsedQuery:
+        with self._lock:
+            entry = self._entries.get(query)
+            if entry is not None:
+                self._entries.move_to_end(query)
+                return entry
+        document = parse(query)
+        entry = ParsedQuery(document, validate(self.schema, document), document_has_directives(document))
+        with self._lock:
+            self._entries[query] = entry
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
+
+    def access_denied(self, entry: ParsedQuery, scopes: set[str]) -> list[dict]:
+        key = frozenset(scopes)
+        denied = entry.denied.get(key)
+        if denied is None:
+            denied = entry.denied[key] = access_denied(entry.document, scopes)
+        return [dict(error) for error in denied]
 
 
 class RequestLog(BaseRequestLog):
@@ -93,6 +140,7 @@ class ShopifyApp(ControlApp):
         if cost_model not in MODELS:
             raise ValueError(f"cost_model must be one of {MODELS}")
         self.schema = get_schema()
+        self.documents = DocumentCache(self.schema)
         self.cost_model = cost_model
         self.max_cost = max_cost
         self.stores: dict[str, StoreState] = {
@@ -177,7 +225,7 @@ class ShopifyApp(ControlApp):
         """Best-effort requested cost of a raw request body (0 when it cannot be computed)."""
         try:
             body = json.loads(raw_body)
-            return QueryCost(self.schema, parse(body["query"]), body.get("operationName"),
+            return QueryCost(self.schema, self.documents.get(body["query"]).document, body.get("operationName"),
                              body.get("variables") or {}, self.cost_model).requested()
         except Exception:  # noqa: BLE001
             return 0
@@ -219,18 +267,19 @@ class ShopifyApp(ControlApp):
             return Reply.json(200, payload)
 
         try:
-            document = parse(query)
+            parsed = self.documents.get(query)
         except GraphQLError as exc:
             return answer({"errors": [errors.parse_error(exc)]}, "parseError", 0, None)
+        document = parsed.document
         try:
             requested = QueryCost(self.schema, document, operation_name, variables, self.cost_model).requested()
         except Exception:  # noqa: BLE001 - cost of an invalid document is best effort
             requested = 0
-        problems = validate(self.schema, document)
+        problems = parsed.problems
         if problems:
             return answer({"errors": [errors.format_error(e, validation=True) for e in problems]},
                           "validationError", requested, None)
-        denied = access_denied(document, state.scopes)
+        denied = self.documents.access_denied(parsed, state.scopes)
         if denied:
             return answer({"errors": denied, "data": None}, "ACCESS_DENIED", 0, None)
         operation = get_operation_ast(document, operation_name)
@@ -242,21 +291,31 @@ class ShopifyApp(ControlApp):
             return answer({"errors": [errors.throttled()]}, "THROTTLED", requested, None)
         ctx = Context(store=state.data, bulk_manager=self.bulk)
         with state.data.lock:
-            result = execute(self.schema, document, root_value=Root(ctx), context_value=ctx,
-                             variable_values=variables, operation_name=operation_name)
+            data, result_errors = self._execute(parsed, operation, ctx, variables, operation_name)
         try:
             actual = requested if is_mutation else QueryCost(
-                self.schema, document, operation_name, variables, self.cost_model).actual(result.data)
+                self.schema, document, operation_name, variables, self.cost_model).actual(data)
         except Exception:  # noqa: BLE001
             actual = requested
         actual = min(actual, requested)
         state.bucket.give_back(requested - actual)
         payload: dict = {}
-        if result.errors:
-            payload["errors"] = [errors.format_error(e) for e in result.errors]
-        payload["data"] = result.data
-        code = "executionError" if result.errors else None
+        if result_errors:
+            payload["errors"] = [errors.format_error(e) for e in result_errors]
+        payload["data"] = data
+        code = "executionError" if result_errors else None
         return answer(payload, code, requested, actual)
+
+    def _execute(self, parsed: ParsedQuery, operation, ctx: Context, variables: dict, operation_name):
+        """(data, errors): the plain executor where it answers exactly as graphql-core would, else graphql-core."""
+        if not parsed.has_directives:
+            try:
+                return execute_query(self.schema, parsed.document, operation, Root(ctx), ctx, variables), None
+            except Unsupported:
+                pass
+        result = execute(self.schema, parsed.document, root_value=Root(ctx), context_value=ctx,
+                         variable_values=variables, operation_name=operation_name)
+        return result.data, result.errors
 
     # ------------------------------------------------------------------ control API
     @staticmethod

@@ -14,6 +14,7 @@ query over a million levels never holds more than one root node in memory.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import os
@@ -81,6 +82,11 @@ class BulkOperation:
         self.createdAt = iso(int(time.time()))
         self.completedAt = None
         self.cancel_requested = threading.Event()
+
+    def as_of_now(self) -> BulkOperation:
+        """A copy that keeps today's fields: a mutation answers with the operation as its change left it
+        (CREATED, CANCELING), even if the background thread moves it on before the answer is written."""
+        return copy.copy(self)
 
 
 class _Walker:
@@ -338,11 +344,12 @@ class BulkManager:
             op = BulkOperation(store.name, query, bool(group_objects))
             self._ops[op.id] = op
             self._latest[store.name] = op
+            created = op.as_of_now()
         thread = threading.Thread(target=self._run, args=(op, document, store), daemon=True,
                                   name=f"bulk-{op.num}")
         self._threads.append(thread)
         thread.start()
-        return op, []
+        return created, []
 
     def cancel(self, store: str, op_id: str):
         op = self._ops.get(op_id)
@@ -354,7 +361,7 @@ class BulkManager:
                                                        f"{op.status.lower()}"}]
             op.status = "CANCELING"
             op.cancel_requested.set()
-        return op, []
+            return op.as_of_now(), []
 
     def get(self, store: str, op_id: str):
         op = self._ops.get(op_id)

@@ -71,6 +71,9 @@ class QueryCost:
                 if definition.default_value is not None and isinstance(definition.default_value, IntValueNode):
                     self.variables[definition.variable.name.value] = int(definition.default_value.value)
         self.variables.update(variables or {})
+        # (type, selection sets) -> collected fields; fixed for one operation and its variables, and asked
+        # for once per returned row by ``actual``.
+        self._collected: dict = {}
 
     # ------------------------------------------------------------------ public
     def requested(self) -> int:
@@ -117,7 +120,12 @@ class QueryCost:
 
     def _collect(self, obj_type, selection_sets, out=None) -> dict[str, tuple[str, list[FieldNode]]]:
         """Fields selected on a concrete type, merged by response key (fragments expanded)."""
-        out = {} if out is None else out
+        if out is None:
+            key = (obj_type, tuple(id(s) for s in selection_sets))
+            collected = self._collected.get(key)
+            if collected is None:
+                collected = self._collected[key] = self._collect(obj_type, selection_sets, {})
+            return collected
         for selection_set in selection_sets:
             for sel in selection_set.selections:
                 if not self._included(sel):
@@ -134,32 +142,45 @@ class QueryCost:
                         self._collect(obj_type, [frag.selection_set], out)
         return out
 
+    def _priced_fields(self, obj_type, selection_sets) -> list[tuple]:
+        """[(response key, named type, field nodes, sub selection sets)] of the fields selected on a concrete
+        type that can cost anything: scalars, enums, free types and ``__typename`` always cost 0."""
+        key = (obj_type, tuple(id(s) for s in selection_sets), "priced")
+        fields = self._collected.get(key)
+        if fields is None:
+            fields = []
+            for response_key, (name, nodes) in self._collect(obj_type, selection_sets).items():
+                if name.startswith("__"):
+                    continue  # __typename and introspection are free
+                field = obj_type.fields.get(name)
+                if field is None:
+                    continue
+                named = get_named_type(field.type)
+                if is_leaf_type(named) or named.name in FREE_TYPES:
+                    continue
+                fields.append((response_key, named, nodes, [n.selection_set for n in nodes if n.selection_set]))
+            self._collected[key] = fields
+        return fields
+
     def _selection_cost(self, parent_type, selection_sets, value) -> int:
         """Sum of the costs of the fields selected on ``parent_type`` (max over concrete types)."""
         if is_abstract_type(parent_type):
             return max((self._selection_cost(t, selection_sets, value)
                         for t in self.schema.get_possible_types(parent_type)), default=0)
         total = 0
-        for key, (name, nodes) in self._collect(parent_type, selection_sets).items():
-            if name.startswith("__"):
-                continue  # __typename and introspection are free
-            field = parent_type.fields.get(name)
-            if field is None:
-                continue
+        for key, named, nodes, sub_sets in self._priced_fields(parent_type, selection_sets):
             sub_value = value if value is _REQUESTED else (value.get(key) if isinstance(value, dict) else None)
-            total += self._field_cost(field.type, nodes, sub_value)
+            total += self._field_cost(named, nodes, sub_sets, sub_value)
         return total
 
-    def _field_cost(self, field_type, nodes: list[FieldNode], value) -> int:
-        named = get_named_type(field_type)
-        if is_leaf_type(named) or named.name in FREE_TYPES:
-            return 0
-        sub_sets = [n.selection_set for n in nodes if n.selection_set]
+    def _field_cost(self, named, nodes: list[FieldNode], sub_sets: list, value) -> int:
         if named.name.endswith("Connection"):
             return self._connection_cost(named, nodes, sub_sets, value)
         if value is _REQUESTED:
             return 1 + self._selection_cost(named, sub_sets, _REQUESTED)
         if isinstance(value, list):  # a plain list of objects costs one object
+            if not is_abstract_type(named) and not self._priced_fields(named, sub_sets):
+                return 1  # every element costs 1 + 0
             return 1 + max((self._selection_cost(named, sub_sets, v) for v in value if v is not None), default=0)
         if value is None:
             return 1
