@@ -79,7 +79,7 @@ def whole_units(quantity: t.Any) -> int | None:  # noqa: ANN401
         return None
     try:
         return int(float(quantity) // 1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a number, NaN, infinity
         return None
 
 
