@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -79,15 +80,42 @@ def parse_utc(value: str | dt.datetime) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
+_UTC_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def utc_z(value: str | dt.datetime | None) -> str | None:
     """Normalize a timestamp to `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
 
     One format for record values, bookmarks and the signpost, so that the SDK's string
-    comparisons of replication values order them correctly.
+    comparisons of replication values order them correctly. Shopify already sends that
+    form: such a value is only checked (a real date and time) and returned as it is,
+    which saves a `strftime` per record.
     """
     if value is None or value == "":
         return None
+    if isinstance(value, str) and _UTC_Z.fullmatch(value):
+        dt.datetime.fromisoformat(value[:-1])  # raises ValueError for a date that does not exist
+        return value
     return parse_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_NOT_DECODED = object()
+
+
+def decoded_json(response: requests.Response) -> t.Any:  # noqa: ANN401
+    """`response.json()`, decoded once per response and kept on it.
+
+    Checking the answer, paging and reading the records all need the body; decoding a
+    250-node page four times was a tenth of the tap's CPU time. Numbers are decoded
+    as `response.json()` does (floats as `float`): the nodes the streams read carry
+    Shopify's `Int`s and its `Decimal`s, which are strings. Raises `ValueError` for a
+    body that is not JSON, as `response.json()` does.
+    """
+    body = getattr(response, "_decoded_json", _NOT_DECODED)
+    if body is _NOT_DECODED:
+        body = response.json()
+        response._decoded_json = body  # type: ignore[attr-defined]  # noqa: SLF001
+    return body
 
 
 @dataclass
@@ -99,9 +127,9 @@ class SyncRun:
     )
     completed: list[dict[str, t.Any]] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def synced_at(self) -> str:
-        """The run's start as written to every record's `synced_at`."""
+        """The run's start as written to every record's `synced_at` (formatted once per run)."""
         return self.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     @property
@@ -395,7 +423,11 @@ class CursorPaginator(JSONPathPaginator):
 
     def has_more(self, response: requests.Response) -> bool:
         """Stop when Shopify says there is no next page."""
-        return bool(next(extract_jsonpath(self._has_next_path, response.json()), False))
+        return bool(next(extract_jsonpath(self._has_next_path, decoded_json(response)), False))
+
+    def get_next(self, response: requests.Response) -> str | None:
+        """`endCursor` of the page (from the body decoded once)."""
+        return next(extract_jsonpath(self._jsonpath, decoded_json(response)), None)
 
 
 # --------------------------------------------------------------------------- streams
@@ -643,6 +675,10 @@ class ShopifyInventoryStream(GraphQLStream):
         """Map one GraphQL node to the normalized record (without store_id/synced_at)."""
         raise NotImplementedError
 
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        """Nodes of the page, from the body `validate_response` already decoded."""
+        yield from extract_jsonpath(self.records_jsonpath, input=decoded_json(response))
+
     def post_process(
         self,
         row: dict,
@@ -662,7 +698,7 @@ class ShopifyInventoryStream(GraphQLStream):
             headers=self.http_headers,
         )
         response = self.request_decorator(self._request)(prepared, None)
-        return t.cast("dict", response.json().get("data") or {})
+        return t.cast("dict", decoded_json(response).get("data") or {})
 
     # -- transport: pacing, retries, errors
 
@@ -888,7 +924,7 @@ class ShopifyInventoryStream(GraphQLStream):
     @staticmethod
     def _json_or_none(response: requests.Response) -> t.Any:  # noqa: ANN401
         try:
-            return response.json()
+            return decoded_json(response)
         except ValueError:
             return None
 
