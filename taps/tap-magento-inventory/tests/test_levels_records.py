@@ -74,3 +74,17 @@ def test_levels_records_equal_those_with_conforming_on(fake: FakeMagento, monkey
     monkeypatch.setattr(InventoryLevelsStream, "TYPE_CONFORMANCE_LEVEL", TypeConformanceLevel.RECURSIVE)
     conformed = run_tap(config()).records["inventory_levels"]
     assert without_synced_at(skipped) == without_synced_at(conformed)
+
+
+def test_repeated_rows_are_dropped_and_distinct_rows_kept_apart() -> None:
+    """The per-run key of a row is one string: values that would run together still make different keys."""
+    stream = TapMagentoInventory(config=config()).streams["inventory_levels"]
+    rows = [
+        {"sku": "a\x1fb", "source_code": "c"},
+        {"sku": "a", "source_code": "b\x1fc"},
+        {"sku": "1", "source_code": "x"},
+        {"sku": 1, "source_code": "x"},
+        {"sku": "a\x1fb", "source_code": "c"},  # the first row again (a repeated page)
+    ]
+    emitted = [stream.post_process({**row, "quantity": 1, "status": 1, "_product_id": "9"}) for row in rows]
+    assert [r is not None for r in emitted] == [True, True, True, True, False]
