@@ -1,13 +1,15 @@
 """What the tap skips per record and per page changes nothing in what it writes.
 
 `inventory_levels` skips the SDK's per-value type conforming, `utc_z` returns Shopify's own
-`...Z` timestamps as they are, `synced_at` is formatted once per run, and each page body is
-decoded once. Each test compares with the slow path it replaces.
+`...Z` timestamps as they are, `synced_at` is formatted once per run, each page body is
+decoded once, and bulk results are decoded a chunk of lines at a time. Each test compares
+with the slow path it replaces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import jsonschema
 import pytest
@@ -22,6 +24,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.json import serialize_json
 
 from tap_shopify_inventory import client
+from tap_shopify_inventory.bulk import jsonl_objects
 from tap_shopify_inventory.client import SyncRun, decoded_json, parse_utc, utc_z
 from tap_shopify_inventory.streams import InventoryLevelsStream
 from tap_shopify_inventory.tap import TapShopifyInventory
@@ -119,3 +122,46 @@ def test_decoded_json_raises_like_response_json_for_a_body_that_is_not_json() ->
     with pytest.raises(ValueError):  # noqa: PT011 - requests' JSONDecodeError is a ValueError
         decoded_json(response)
     assert client.ShopifyInventoryStream._json_or_none(response) is None  # noqa: SLF001
+
+
+# --------------------------------------------------------------------------- bulk JSONL
+
+
+def split_every(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=8), st.none()), max_size=4),
+        max_size=30,
+    ),
+    st.integers(min_value=1, max_value=64),
+    st.booleans(),
+)
+def test_jsonl_objects_equal_line_by_line_decoding_whatever_the_chunks(
+    objects: list[dict],
+    chunk: int,
+    blank_lines: bool,  # noqa: FBT001
+) -> None:
+    lines = [json.dumps(o, ensure_ascii=False).encode() for o in objects]
+    if blank_lines:
+        lines = [line for pair in zip(lines, [b"  "] * len(lines), strict=True) for line in pair]
+    data = b"\n".join(lines) + (b"\n" if objects else b"")
+    expected = [json.loads(line) for line in data.splitlines() if line.strip()]
+    assert list(jsonl_objects(split_every(data, chunk))) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1}\n{"b": \n',  # a broken line
+        b'{"a": 1}\n{"b": 2}, {"c": 3}\n',  # two values on one line
+        b'{"a":\n1}\n',  # one value over two lines
+    ],
+)
+def test_jsonl_objects_raise_for_a_bad_line_as_line_by_line_decoding_does(data: bytes) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        [json.loads(line) for line in data.splitlines() if line.strip()]  # noqa: B018 - the reference
+    with pytest.raises(json.JSONDecodeError):
+        list(jsonl_objects(split_every(data, 7)))
