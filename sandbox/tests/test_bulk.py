@@ -117,3 +117,18 @@ def test_one_running_bulk_per_store_and_cancel(fresh, fresh_client):
 def test_bulk_with_no_results_has_no_url(fresh_client):
     node = run_bulk(fresh_client, '{ inventoryItems(query: "sku:NOPE") { edges { node { id } } } }')
     assert node["status"] == "COMPLETED" and node["objectCount"] == "0" and node["url"] is None
+
+
+def test_log_tells_how_long_each_bulk_export_took(fresh, fresh_client):
+    fresh.reset_log()
+    node = run_bulk(fresh_client, LEVELS_BY_LOCATION)
+    logged = fresh.log()["bulk_operations"]
+    assert len(logged) == 1
+    entry = logged[0]
+    assert entry["id"] == node["id"] and entry["status"] == "COMPLETED"
+    assert entry["objects"] == int(node["objectCount"]) and entry["bytes"] == int(node["fileSize"])
+    assert entry["root_objects"] == 4
+    assert 0 < entry["export_s"] <= entry["finished_s"]
+    assert entry["finished_s"] >= 0.15  # the configured bulk_delay_ms of the fixture
+    fresh.reset_log()
+    assert fresh.log()["bulk_operations"] == []

@@ -109,11 +109,21 @@ class RequestLog(BaseRequestLog):
         self.max_cost_exceeded = 0
         self.cost_requested = 0
         self.cost_actual = 0
+        self.bulk_operations: list[dict] = []
 
     def _snapshot_extra(self) -> dict:
         return {"graphql_requests": self.graphql_requests, "throttled": self.throttled,
                 "max_cost_exceeded": self.max_cost_exceeded, "cost_requested": self.cost_requested,
-                "cost_actual": self.cost_actual}
+                "cost_actual": self.cost_actual, "bulk_operations": list(self.bulk_operations)}
+
+    def count_bulk_operation(self, op) -> None:
+        """A bulk operation reached a final status: its size and how long the export took."""
+        entry = {"id": op.id, "store": op.store, "status": op.status, "objects": op.objectCount,
+                 "root_objects": op.rootObjectCount, "bytes": op.fileSize,
+                 "export_s": None if op.export_seconds is None else round(op.export_seconds, 4),
+                 "finished_s": None if op.finished_seconds is None else round(op.finished_seconds, 4)}
+        with self._lock:
+            self.bulk_operations.append(entry)
 
     def count_graphql(self, entry: dict, code: str | None, requested: int | None, actual: int | None) -> None:
         with self._lock:
@@ -151,7 +161,8 @@ class ShopifyApp(ControlApp):
         self.faults = FaultQueue()
         self.base_url = ""  # set by the server once bound
         self._bulk_dir = tempfile.mkdtemp(prefix="inventory-sandbox-bulk-")
-        self.bulk = BulkManager(self._bulk_dir, lambda: self.base_url, delay_ms=bulk_delay_ms)
+        self.bulk = BulkManager(self._bulk_dir, lambda: self.base_url, delay_ms=bulk_delay_ms,
+                                on_finished=self.log.count_bulk_operation)
 
     def close(self) -> None:
         self.bulk.shutdown()

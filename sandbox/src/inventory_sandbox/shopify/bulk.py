@@ -82,6 +82,11 @@ class BulkOperation:
         self.createdAt = iso(int(time.time()))
         self.completedAt = None
         self.cancel_requested = threading.Event()
+        # Sandbox-only timings (not GraphQL fields), for GET /_sandbox/log: seconds spent writing the
+        # export, and from creation to a final status (the configured delay included).
+        self.created_monotonic = time.monotonic()
+        self.export_seconds: float | None = None
+        self.finished_seconds: float | None = None
 
     def as_of_now(self) -> BulkOperation:
         """A copy that keeps today's fields: a mutation answers with the operation as its change left it
@@ -320,8 +325,10 @@ class _Runner:
 class BulkManager:
     """All bulk operations of one server (at most one running QUERY operation per store)."""
 
-    def __init__(self, directory: str, base_url: Callable[[], str], delay_ms: int = 300):
+    def __init__(self, directory: str, base_url: Callable[[], str], delay_ms: int = 300,
+                 on_finished: Callable[[BulkOperation], None] | None = None):
         self.directory = Path(directory)
+        self.on_finished = on_finished  # told about every operation that reached a final status
         self.base_url = base_url
         self.delay_ms = delay_ms
         self._lock = threading.Lock()
@@ -386,6 +393,14 @@ class BulkManager:
         op.cancel_requested.wait(max(0.0, seconds))
 
     def _run(self, op: BulkOperation, document, store: StoreData) -> None:
+        try:
+            self._export(op, document, store)
+        finally:
+            op.finished_seconds = time.monotonic() - op.created_monotonic
+            if self.on_finished is not None:
+                self.on_finished(op)
+
+    def _export(self, op: BulkOperation, document, store: StoreData) -> None:
         delay = self.delay_ms / 1000
         self._sleep(delay / 3, op)
         with self._lock:
@@ -417,6 +432,7 @@ class BulkManager:
 
                 _Runner(document, store, write, op.cancel_requested).run()
                 flush(fh)
+            op.export_seconds = time.monotonic() - started
             self._sleep(delay - (time.monotonic() - started), op)
             with self._lock:
                 op.completedAt = iso(int(time.time()))
