@@ -70,33 +70,32 @@ class ResolveInfo:
         self.context = context
 
 
-def _int_ok(v) -> bool:
-    return type(v) is int and -2147483648 <= v <= 2147483647
+# Python types whose values graphql-core's built-in scalars return unchanged (Int: 32-bit only).
+_AS_IS: dict[str, type] = {"Int": int, "String": str, "ID": str, "Boolean": bool}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
-# Values that graphql-core's built-in scalars return unchanged (so no coercion call is needed).
-_AS_IS: dict[str, Callable[[Any], bool]] = {
-    "Int": _int_ok,
-    "String": lambda v: type(v) is str,
-    "ID": lambda v: type(v) is str,
-    "Boolean": lambda v: type(v) is bool,
-}
-
-
-def _leaf_completer(leaf_type) -> Callable[[Any], Any]:
-    """graphql-core's ``complete_leaf_value`` (null stays null), skipping the call for values returned as is."""
+def _leaf_completer(leaf_type, *, non_null: bool) -> Callable[[Any], Any]:
+    """graphql-core's ``complete_leaf_value`` (and its null check for a non-null field), with no call at all
+    for a value the scalar returns unchanged."""
     coerce = getattr(leaf_type, "coerce_output_value", None) or leaf_type.serialize
-    as_is = _AS_IS.get(leaf_type.name) or (lambda _v: False)
 
-    def complete(v):
-        if v is None or as_is(v):
-            return v
+    def other(v):
+        if v is None:
+            if non_null:
+                raise Unsupported("null for a non-null field")
+            return None
         out = coerce(v)  # an exception here is graphql-core's field error: the caller falls back
         if out is None:
             raise Unsupported("leaf coerced to null")
         return out
 
-    return complete
+    kind = _AS_IS.get(leaf_type.name)
+    if kind is int:
+        return lambda v: v if type(v) is int and _INT_MIN <= v <= _INT_MAX else other(v)
+    if kind is not None:
+        return lambda v: v if type(v) is kind else other(v)
+    return other
 
 
 class _Request:
@@ -165,6 +164,8 @@ class _Request:
     def _completer(self, gql_type, sub_sets) -> Callable[[Any], Any]:
         """A function completing one resolved value of ``gql_type`` (``sub_sets``: its selections)."""
         if is_non_null_type(gql_type):
+            if is_leaf_type(gql_type.of_type):
+                return _leaf_completer(gql_type.of_type, non_null=True)
             inner = self._completer(gql_type.of_type, sub_sets)
 
             def non_null(v):
@@ -184,7 +185,7 @@ class _Request:
                 return [item(x) for x in v]
             return as_list
         if is_leaf_type(gql_type):
-            return _leaf_completer(gql_type)
+            return _leaf_completer(gql_type, non_null=False)
         if is_abstract_type(gql_type):
             plans: dict = {}
 
