@@ -149,6 +149,18 @@ class StoreState:
         return keys
 
 
+class _KeyedRow:
+    """A row for filtering and sorting, with the key it is stored under."""
+
+    __slots__ = ("key", "row")
+
+    def __init__(self, key, row: dict):
+        self.key, self.row = key, row
+
+    def get(self, name: str, default=None):
+        return self.row.get(name, default)
+
+
 class _ProductView:
     """A product as its API row (``product_body`` plus ``entity_id``) for filtering and sorting, building only
     the fields asked for."""
@@ -361,9 +373,9 @@ class MagentoApp(ControlApp):
                                       repeat_last_page=self.repeat_last_page)
             return [data.product_body(data.products[pid]) for pid in keys], total
 
-        def select_items() -> list[tuple[str, str]]:
-            rows = [data.source_items[k] for k in sorted(data.source_items)]
-            return [(r["sku"], r["source_code"]) for r in search.select(rows, criteria)]
+        def select_items() -> list[tuple[str, str]]:  # the store's own key tuples: no copy per kept row
+            views = [_KeyedRow(k, data.source_items[k]) for k in sorted(data.source_items)]
+            return [v.key for v in search.select(views, criteria)]
 
         keys, total = search.page(state.selection((rest, search.selection_key(criteria)), select_items), criteria,
                                   repeat_last_page=self.repeat_last_page)
