@@ -137,6 +137,10 @@ def throughput(platform: str, levels: int, work: Path, profile_dir: Path, profil
         floor_n = result["floor_levels"]
         result["floor_steady_rps"] = floor_n / max(floor.wall_s - startup_seconds("floor"), 1e-3)
         result["ratio_to_floor"] = result["tap_steady_rps"] / result["floor_steady_rps"] if floor_n else None
+        if platform == "shopify":  # the other way Shopify reads a whole store: one bulk export (JSONL)
+            from bulk import bulk_throughput
+
+            result["bulk"] = bulk_throughput(levels, work)
         if profile and result["ratio_to_floor"] is not None and result["ratio_to_floor"] < 1 / 3:
             prof = profile_dir / f"{platform}.prof"
             _, pout, _ = run_tap(tap, cfg, work, streams={LEVELS}, profile=prof)

@@ -50,6 +50,9 @@ def test_bench_tiny_run_has_every_section(tmp_path: Path) -> None:
         assert len(rows) == 2 and rows[0]["levels"] < rows[1]["levels"]
         assert all(r["peak_rss_mb"] > 0 for r in rows)
 
+    bulk = res["throughput"]["shopify"]["bulk"]  # the same store read through one bulk export
+    assert bulk["levels"] == res["throughput"]["shopify"]["levels"] and bulk["graphql_requests"] >= 2
+
     cost = res["budget"]["shopify"]["cost"]
     assert cost["requested"] >= cost["optimal_requested"] > 0 and cost["actual"] <= cost["requested"]
     for p in ("shopify", "bigcommerce"):
