@@ -163,12 +163,14 @@ class InventoryItemsStream(MagentoStream):
         """`updated_at gteq` the start of this read (same-second rows are re-read, never lost)."""
         return [[("updated_at", magento_time(self._since), "gteq")]] if self._since else []
 
-    def read_rows(self, context: Context | None) -> t.Iterable[dict]:
-        """Products (the same route with or without MSI)."""
+    def read_rows(self, context: Context | None) -> t.Iterator[dict]:
+        """Products (the same route with or without MSI); then the legacy stock items are let go with MSI."""
         self._since = self.updated_since()
         self._full_snapshot_now = self._since is None
         self.logger.info("Reading products %s", f"updated since {self._since}" if self._since else "in full")
-        return self.request_records(context)
+        yield from self.request_records(context)
+        if self.msi_enabled():  # only the legacy levels read them again: free a few hundred bytes per product
+            self.facts.stock_items = None
 
     def to_record(self, row: dict) -> dict:
         """Product (+ its legacy stock item) -> `inventory_items` row; inventory_levels reuses its id."""

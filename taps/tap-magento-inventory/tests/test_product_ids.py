@@ -83,3 +83,19 @@ def test_levels_alone_look_up_each_page_once_and_keep_only_the_last_page(fake: F
     tap.sync_all()
     assert tap.facts.sku_ids == {}  # type: ignore[attr-defined]
     assert len(tap.facts.looked_up) <= 3  # type: ignore[attr-defined]  # the last page's SKUs (page size 3)
+
+
+def test_legacy_stock_items_are_let_go_after_inventory_items_with_msi(fake: FakeMagento) -> None:
+    tap = TapMagentoInventory(config=config())
+    tap.sync_all()
+    assert tap.facts.stock_items is None  # type: ignore[attr-defined]
+    assert len(fake.calls("/V1/stockItems/lowStock")) == 3  # noqa: PLR2004  read once: 7 products, 3 a page
+
+
+def test_without_msi_legacy_stock_items_are_read_once_for_items_and_levels() -> None:
+    store = FakeMagento(msi=False)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        store.install(rsps)
+        run = run_tap(config())
+    assert len(run.records["inventory_levels"]) == 6  # noqa: PLR2004
+    assert len(store.calls("/V1/stockItems/lowStock")) == 3  # noqa: PLR2004
