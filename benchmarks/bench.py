@@ -72,10 +72,9 @@ SIZES = {
     },
     # The published figures.
     "full": {
-        "scale": {"shopify": [10_000, 100_000, 1_000_000], "bigcommerce": [10_000, 100_000, 1_000_000],
-                  "magento": [2_000, 5_000, 10_000]},
-        "throughput": {"shopify": 100_000, "bigcommerce": 100_000, "magento": 10_000},
-        "budget": {"shopify": 100_000, "bigcommerce": 100_000, "magento": 10_000},
+        "scale": {p: [10_000, 100_000, 1_000_000] for p in PLATFORMS},
+        "throughput": {p: 100_000 for p in PLATFORMS},
+        "budget": {p: 100_000 for p in PLATFORMS},
         "budget_ks": [1, 10, 100, 1000],
         # Realistic limits: Shopify Standard (2,000-point bucket, 100 points/s); BigCommerce Standard
         # (150 requests per 30 s window).
@@ -207,14 +206,18 @@ def minimum_requests(platform: str, sb: Sandbox, records: dict[str, int], out: P
     import requests
     root = f"{sb.url}/stores/{sb.store}/rest/default/V1"
 
-    def total(path: str) -> int:
-        return requests.get(f"{root}/{path}", params={"searchCriteria[pageSize]": 1},
+    def total(path: str, params: dict | None = None) -> int:
+        return requests.get(f"{root}/{path}", params={"searchCriteria[pageSize]": 1, **(params or {})},
                             headers={"Authorization": f"Bearer mg_sandbox_{sb.store}"}, timeout=600).json()["total_count"]
     p = MAX_PAGE["magento"]
     parts = {name: math.ceil(total(path) / p) or 1 for name, path in (
         ("locations", "inventory/sources"), ("stocks", "inventory/stocks"),
         ("stock_source_links", "inventory/stock-source-links"), ("inventory_items (products)", "products"),
         ("inventory_levels (source items)", "inventory/source-items"))}
+    # The legacy stock items carry is_tracked / backorders / oversell_policy, which the mart uses: a list the
+    # tap must read (every one: the tap asks for qty below a bound no stock reaches).
+    everything = {"scopeId": 0, "qty": 1_000_000_000, "pageSize": 1}
+    parts["inventory_items stock flags (stockItems/lowStock)"] = math.ceil(total("stockItems/lowStock", everything) / p) or 1
     return {"parts": parts, "minimum": sum(parts.values())}
 
 
