@@ -166,6 +166,49 @@ class StockFlags(t.NamedTuple):
         return cls(*(item.get(name) for name in cls._fields))
 
 
+class SeenRows:
+    """The row keys a stream emitted in this run, stored exactly but compactly.
+
+    A key is a tuple of raw values (`row_key`). One entry per distinct first value (a SKU, an id) holds
+    a bit per distinct rest of the key (a source code): at 1M levels that is one dict entry per SKU
+    instead of one string per row, about half the memory. Only `str` and `int` first values are stored
+    as themselves (no two such values of different types compare equal, so 1 and "1" stay apart);
+    others (floats, bools, None), and keys once `max_tails` rests are known, are kept as the repr
+    of the whole key. Each key always takes the same path, so membership is exact: no hashing, no
+    collisions, a row is dropped only when the same key was added before.
+    """
+
+    def __init__(self, max_tails: int = 60) -> None:
+        """Empty; at most `max_tails` distinct rests of keys get a bit, the others a whole-key string."""
+        self.max_tails = max_tails
+        self._bits: dict[str | int, int] = {}  # first value -> one bit per rest of key seen with it
+        self._tails: dict[str, int] = {}  # repr of the rest of a key -> its bit
+        self._whole: set[str] = set()  # repr of whole keys that fit neither
+
+    def add(self, values: t.Sequence[t.Any]) -> bool:
+        """Remember a key; False when it was already there."""
+        head = values[0] if values else None
+        tail = "\x1f".join(map(repr, values[1:]))
+        bit = self._tails.get(tail)
+        if bit is None and len(self._tails) < self.max_tails:
+            bit = self._tails[tail] = 1 << len(self._tails)
+        if bit is None or type(head) not in {str, int}:
+            whole = "\x1f".join(map(repr, values))
+            if whole in self._whole:
+                return False
+            self._whole.add(whole)
+            return True
+        bits = self._bits.get(head, 0)
+        if bits & bit:
+            return False
+        self._bits[head] = bits | bit
+        return True
+
+    def __len__(self) -> int:
+        """Number of keys remembered."""
+        return sum(bits.bit_count() for bits in self._bits.values()) + len(self._whole)
+
+
 @dataclass
 class StoreFacts:
     """What the tap learns about the store once per run and shares between streams."""
@@ -173,7 +216,8 @@ class StoreFacts:
     msi: bool | None = None
     stock_items: dict[str, StockFlags] | None = None  # product_id -> what the tap reads of its legacy stock item
     #: sku -> product id of every product inventory_items emitted in this run (inventory_levels needs the ids).
-    sku_ids: dict[str, str] = field(default_factory=dict)
+    #: Kept only when inventory_levels is selected; an int id as the int, and let go when inventory_levels ends.
+    sku_ids: dict[str, int | str] = field(default_factory=dict)
     #: sku -> product id looked up for the previous page of source items (SKUs inventory_items did not emit).
     looked_up: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -352,7 +396,7 @@ class MagentoStream(RESTStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
         """Add the per-run set of row keys already emitted."""
         super().__init__(*args, **kwargs)
-        self._seen: set[str] = set()
+        self._seen = SeenRows()
         self._full_snapshot_now = self.always_full_snapshot
 
     # -- configuration
@@ -504,7 +548,7 @@ class MagentoStream(RESTStream):
         """
         facts = self.facts
         wanted = {s for s in skus if s}
-        found = {s: facts.sku_ids[s] for s in wanted if s in facts.sku_ids}
+        found = {s: str(facts.sku_ids[s]) for s in wanted if s in facts.sku_ids}
         found.update((s, facts.looked_up[s]) for s in wanted - found.keys() if s in facts.looked_up)
         missing = sorted(wanted - found.keys())
         looked_up: dict[str, str] = {}
@@ -526,13 +570,13 @@ class MagentoStream(RESTStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Rows of the stream (MSI routes or the legacy fallback); then its sync_runs entry."""
-        self._seen = set()
+        self._seen = SeenRows()
         self._full_snapshot_now = self.always_full_snapshot
         rows = self.read_rows(context)
         if rows is None:
             return
         yield from rows  # the SDK calls post_process on each
-        self._seen = set()  # one key per row: not kept while the next streams run
+        self._seen = SeenRows()  # not kept while the next streams run
         self._completed(context)
 
     def read_rows(self, context: Context | None) -> t.Iterable[dict] | None:
@@ -561,13 +605,8 @@ class MagentoStream(RESTStream):
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:  # noqa: ARG002
         """Normalized record with `store_id` and `synced_at`; a row already emitted in this run is dropped."""
-        if self.row_key:
-            # One string per row, not a tuple of strings: a third of the memory at 1M levels. repr() keeps
-            # values apart (1 vs "1") and escapes the separator inside strings.
-            key = "\x1f".join(map(repr, [row.get(k) for k in self.row_key]))
-            if key in self._seen:
-                return None
-            self._seen.add(key)
+        if self.row_key and not self._seen.add([row.get(k) for k in self.row_key]):
+            return None
         record = self.to_record(row)
         if record is None:
             return None

@@ -175,8 +175,9 @@ class InventoryItemsStream(MagentoStream):
     def to_record(self, row: dict) -> dict:
         """Product (+ its legacy stock item) -> `inventory_items` row; inventory_levels reuses its id."""
         product_id = str(row["id"])
-        if row.get("sku") is not None:
-            self.facts.sku_ids[str(row["sku"])] = product_id
+        if row.get("sku") is not None and self._tap.streams["inventory_levels"].selected:  # type: ignore[attr-defined]
+            # An int id is kept as the int (28 bytes, not 55 for its string; str() gives it back exactly).
+            self.facts.sku_ids[str(row["sku"])] = row["id"] if type(row["id"]) is int else product_id
         stock = self.stock_items().get(product_id)
         tracked = oversell = backorders = None
         if stock is not None:
@@ -221,6 +222,15 @@ class InventoryLevelsStream(MagentoStream):
     # per-value conforming (a quarter of the tap's CPU on a 100k-level sync) has nothing to convert.
     # tests/test_levels_records.py checks that conforming would leave every record unchanged.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def read_rows(self, context: Context | None) -> t.Iterable[dict] | None:
+        """Source items; then the product ids inventory_items kept for them are let go (nothing else reads them)."""
+        rows = super().read_rows(context)
+        if rows is None:
+            return
+        yield from rows
+        self.facts.sku_ids = {}
+        self.facts.looked_up = {}
 
     def parse_response(self, response: t.Any) -> t.Iterable[dict]:  # noqa: ANN401
         """Items of the page, with the product ids of their SKUs resolved in one request."""

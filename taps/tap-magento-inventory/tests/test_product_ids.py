@@ -99,3 +99,32 @@ def test_without_msi_legacy_stock_items_are_read_once_for_items_and_levels() -> 
         run = run_tap(config())
     assert len(run.records["inventory_levels"]) == 6  # noqa: PLR2004
     assert len(store.calls("/V1/stockItems/lowStock")) == 3  # noqa: PLR2004
+
+
+def test_product_ids_are_kept_only_for_levels_and_let_go_when_they_end(fake: FakeMagento) -> None:
+    """Ids kept as ints come back as the same strings inventory_items emitted; nothing is kept afterwards."""
+    tap = TapMagentoInventory(config=config())
+    kept_sizes: list[int] = []
+    levels = tap.streams["inventory_levels"]
+    original = levels.product_ids_for  # type: ignore[attr-defined]
+
+    def spy(skus: t.Iterable[str]) -> dict[str, str]:
+        kept_sizes.append(len(tap.facts.sku_ids))  # type: ignore[attr-defined]
+        found = original(skus)
+        assert all(type(v) is str for v in found.values())
+        return found
+
+    levels.product_ids_for = spy  # type: ignore[attr-defined]
+    tap.sync_all()
+    assert kept_sizes
+    assert max(kept_sizes) == len(fake.products)
+    assert tap.facts.sku_ids == {}  # type: ignore[attr-defined]
+
+    catalog = TapMagentoInventory(config=config()).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == [] and stream["tap_stream_id"] == "inventory_levels":
+                entry["metadata"]["selected"] = False
+    items_only = TapMagentoInventory(config=config(), catalog=catalog)
+    items_only.sync_all()
+    assert items_only.facts.sku_ids == {}  # type: ignore[attr-defined]  # nothing would read them
