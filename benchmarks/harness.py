@@ -1,7 +1,8 @@
 """Processes the benchmarks drive: sandbox servers, taps, the loader, Meltano.
 
 Everything runs as a real subprocess over loopback HTTP, as in production; nothing is imported from the
-taps. Peak RSS comes from ``os.wait4`` (the kernel's own high-water mark of that child), not from polling.
+taps. Peak RSS comes from ``os.wait4`` (the kernel's own high-water mark of that child), not from polling;
+each measured process is started by a small launcher (``spawn``), see there why.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -127,14 +129,47 @@ def count_records(path: Path) -> dict[str, int]:
 
 
 _CPU: dict[int, float] = {}
+_REPORTS: dict[int, Path] = {}
+# Linux gives a process that execs the high-water mark of the memory it had before (for a child of
+# subprocess, this benchmark process's own, shared through vfork): once the benchmark held a large truth list,
+# every tap started from it "peaked" at the benchmark's size. So a small interpreter forks the measured command
+# and reports that grandchild's own rusage (maximum RSS, CPU seconds) in a file.
+_LAUNCHER = """
+import json, os, sys
+report, cmd = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(cmd[0], cmd)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as fh:
+    json.dump({"maxrss_kb": usage.ru_maxrss, "cpu_s": usage.ru_utime + usage.ru_stime}, fh)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def spawn(cmd: list[str], **popen_kwargs) -> subprocess.Popen:
+    """Start ``cmd`` through the launcher; ``_wait`` then returns its own peak RSS and CPU time."""
+    fd, report = tempfile.mkstemp(prefix="bench-rusage-", suffix=".json")
+    os.close(fd)
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, report, *cmd], **popen_kwargs)
+    _REPORTS[proc.pid] = Path(report)
+    return proc
 
 
 def _wait(proc: subprocess.Popen) -> tuple[int, float]:
-    """(returncode, peak RSS in MB) of one child, from the kernel's rusage of exactly that process."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    _CPU[proc.pid] = usage.ru_utime + usage.ru_stime
-    return proc.returncode, usage.ru_maxrss / 1024
+    """(returncode, peak RSS in MB) of one spawned command, from the kernel's rusage of exactly that process."""
+    code = proc.wait()
+    report = _REPORTS.pop(proc.pid)
+    text = report.read_text()
+    report.unlink()
+    if not text:
+        raise SystemExit(f"bench: no rusage for {proc.args[6:]} (the launcher exited {code})")
+    facts = json.loads(text)
+    _CPU[proc.pid] = facts["cpu_s"]
+    return code, facts["maxrss_kb"] / 1024
 
 
 def write_json(path: Path, obj) -> Path:
@@ -175,7 +210,7 @@ def startup(tap: str) -> tuple[float, float]:
             cmd = ([sys.executable, "-c", "import requests, json"] if tap == "floor"
                    else [executable(tap), "--about", "--format", "json"])
             started = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     stdin=subprocess.DEVNULL)
             _wait(proc)
             best = min(best, (time.perf_counter() - started, _CPU.pop(proc.pid, 0.0)))
@@ -200,7 +235,7 @@ def run_tap(tap: str, config: dict, workdir: Path, *, streams: set[str] | None =
         cmd = [sys.executable, "-m", "cProfile", "-o", str(profile), *cmd]
     with open(out, "wb") as stdout, open(workdir / f"err-{tap}.log", "wb") as stderr:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+        proc = spawn(cmd, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
         code, rss = _wait(proc)
         wall = time.perf_counter() - started
     if code != 0:
@@ -231,9 +266,9 @@ def run_tap_to_loader(tap: str, config: dict, workdir: Path, schema: str,
                                                       "add_metadata_columns": True})
     with open(workdir / f"err-{tap}-pipe.log", "wb") as err, open(workdir / "err-target.log", "wb") as terr:
         started = time.perf_counter()
-        tap_proc = subprocess.Popen([executable(tap), "--config", str(cfg), "--catalog", str(cat)],
+        tap_proc = spawn([executable(tap), "--config", str(cfg), "--catalog", str(cat)],
                                     stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
-        target = subprocess.Popen([str(LOADER), "--config", str(target_cfg)], stdin=tap_proc.stdout,
+        target = spawn([str(LOADER), "--config", str(target_cfg)], stdin=tap_proc.stdout,
                                   stdout=subprocess.DEVNULL, stderr=terr)
         tap_proc.stdout.close()
         tap_code, tap_rss = _wait(tap_proc)
@@ -272,7 +307,7 @@ def run_floor(platform: str, config: dict, workdir: Path, page: int | None = Non
     if page:
         cmd.append(str(page))
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    proc = spawn(cmd, stdin=subprocess.DEVNULL)
     code, rss = _wait(proc)
     wall = time.perf_counter() - started
     if code != 0:
