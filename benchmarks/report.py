@@ -120,9 +120,7 @@ def render(results_dir: Path, docs: Path) -> None:
         f"**Load average** before the run: {', '.join(f'{x:.2f}' for x in res.get('load_before', []))}; "
         "during each section: "
         + "; ".join(f"{k} {v[0]:.2f}" for k, v in res.get("load_during", {}).items())
-        + ". The machine was shared with other jobs while this ran, so times are noisy (a load above the"
-        " core count means the processes measured here waited for a CPU); counts of requests, cost points"
-        " and refusals are exact.",
+        + ". " + load_remark(res, m["cores"]),
         "",
         "Every run is a real process over loopback HTTP against the sandbox stores (`inventory-sandbox serve`),"
         " the sandbox running on the same cores. Stores have 4 locations; sizes are counted in"
@@ -297,6 +295,17 @@ def render(results_dir: Path, docs: Path) -> None:
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
     docs.write_text("\n".join(lines))
+
+
+def load_remark(res: dict, cores: int) -> str:
+    """Whether other work shared the cores while the sections ran (the one-minute load average after each)."""
+    loads = [v[0] for v in res.get("load_during", {}).values()]
+    exact = "counts of requests, cost points and refusals are exact."
+    if loads and max(loads) < cores:
+        return ("The load stayed below the core count: the benchmark's own processes (tap, sandbox, loader)"
+                " and nothing else; " + exact)
+    return ("The load went above the core count, so other work shared the CPUs and times are noisy (the"
+            " processes measured here waited for a CPU); " + exact)
 
 
 def schedule_lines(sched: dict | None) -> list[str]:
