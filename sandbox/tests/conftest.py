@@ -70,3 +70,21 @@ def level_key(gid: str) -> tuple[str, str]:
     """InventoryLevel GID -> (inventory_item_id, location_id)."""
     path, _, query = gid.partition("?")
     return query.split("inventory_item_id=", 1)[1], path.rsplit("/", 1)[-1]
+
+
+def crit(*groups, sort=(), size=None, page=None) -> dict:
+    """Magento searchCriteria query parameters: filter groups of (field, value, condition), sort orders, paging.
+    Values are strings, as a query string carries them."""
+    params = {}
+    for g, group in enumerate(groups):
+        for f, (field, value, cond) in enumerate(group):
+            p = f"searchCriteria[filter_groups][{g}][filters][{f}]"
+            params.update({f"{p}[field]": field, f"{p}[value]": value, f"{p}[condition_type]": cond})
+    for i, (field, direction) in enumerate(sort):
+        params.update({f"searchCriteria[sortOrders][{i}][field]": field,
+                       f"searchCriteria[sortOrders][{i}][direction]": direction})
+    if size is not None:
+        params["searchCriteria[pageSize]"] = str(size)
+    if page is not None:
+        params["searchCriteria[currentPage]"] = str(page)
+    return params or {"searchCriteria": ""}

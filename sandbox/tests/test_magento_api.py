@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from conftest import crit
 
 from inventory_sandbox import MagentoSandbox
 
@@ -20,22 +21,6 @@ def get(sb, path, token=None, store=STORE, code="default", auth=None, **params):
     headers = {} if auth is not None else {"Authorization": f"Bearer {sb.token(store) if token is None else token}"}
     prefix = f"{sb.base_url(store)}/rest" + (f"/{code}" if code else "")
     return requests.get(f"{prefix}/V1/{path}", params=params, headers=headers, auth=auth, timeout=30)
-
-
-def crit(*groups, sort=(), size=None, page=None) -> dict:
-    params = {}
-    for g, group in enumerate(groups):
-        for f, (field, value, cond) in enumerate(group):
-            p = f"searchCriteria[filter_groups][{g}][filters][{f}]"
-            params.update({f"{p}[field]": field, f"{p}[value]": value, f"{p}[condition_type]": cond})
-    for i, (field, direction) in enumerate(sort):
-        params.update({f"searchCriteria[sortOrders][{i}][field]": field,
-                       f"searchCriteria[sortOrders][{i}][direction]": direction})
-    if size is not None:
-        params["searchCriteria[pageSize]"] = size
-    if page is not None:
-        params["searchCriteria[currentPage]"] = page
-    return params or {"searchCriteria": ""}
 
 
 def test_list_shapes_and_total_count(mg):

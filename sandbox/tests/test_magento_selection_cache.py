@@ -9,28 +9,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import crit
 
 from inventory_sandbox.magento import search
 from inventory_sandbox.magento.app import SELECTIONS_KEPT, MagentoApp, token_for
 
 STORE = "demo-store"
 HEADERS = {"Authorization": f"Bearer {token_for(STORE)}"}
-
-
-def crit(*groups, sort=(), size=None, page=None) -> dict:
-    params = {}
-    for g, group in enumerate(groups):
-        for f, (field, value, cond) in enumerate(group):
-            p = f"searchCriteria[filter_groups][{g}][filters][{f}]"
-            params.update({f"{p}[field]": field, f"{p}[value]": value, f"{p}[condition_type]": cond})
-    for i, (field, direction) in enumerate(sort):
-        params.update({f"searchCriteria[sortOrders][{i}][field]": field,
-                       f"searchCriteria[sortOrders][{i}][direction]": direction})
-    if size is not None:
-        params["searchCriteria[pageSize]"] = str(size)
-    if page is not None:
-        params["searchCriteria[currentPage]"] = str(page)
-    return params or {"searchCriteria": ""}
 
 
 def answer(app: MagentoApp, route: str, query: dict) -> bytes:
