@@ -12,20 +12,15 @@ long the sandbox took to write the export (``GET /_sandbox/log`` ``bulk_operatio
 from __future__ import annotations
 
 import json
-import math
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import LEVELS, TAPS, Sandbox, run_tap, startup, startup_seconds  # noqa: E402
+from harness import LEVELS, TAPS, Sandbox, items_for, run_tap, startup, startup_seconds, unlimited  # noqa: E402
 
 PLATFORM = "shopify"
-#: Sandbox flags of an unthrottled store (as ``bench.unlimited("shopify")``).
-UNLIMITED = ["--bucket-size", "1e12", "--restore-rate", "1e12"]
-#: Levels per item of the generated Shopify store (as ``bench.LEVELS_PER_ITEM["shopify"]``).
-LEVELS_PER_ITEM = 2.35
 
 
 def bulk_throughput(levels: int, work: Path) -> dict:
@@ -39,7 +34,7 @@ def bulk_throughput(levels: int, work: Path) -> dict:
     ``graphql_requests``.
     """
     tap = TAPS[PLATFORM]
-    with Sandbox(PLATFORM, work, items=max(10, math.ceil(levels / LEVELS_PER_ITEM)), extra=UNLIMITED) as sb:
+    with Sandbox(PLATFORM, work, items=items_for(PLATFORM, levels), extra=unlimited(PLATFORM)) as sb:
         config = {**sb.tap_config(), "use_bulk": True}
         sb.reset_log()
         run, out, _ = run_tap(tap, config, work, streams={LEVELS})

@@ -8,6 +8,7 @@ each measured process is started by a small launcher (``spawn``), see there why.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -28,6 +29,22 @@ TAPS = {
     "magento": "tap-magento-inventory",
 }
 LEVELS = "inventory_levels"
+
+# inventory_levels per --items at 4 locations (seed 7), measured once: used to size stores by levels.
+LEVELS_PER_ITEM = {"shopify": 2.35, "bigcommerce": 3.43, "magento": 2.0}
+
+
+def items_for(platform: str, levels: int) -> int:
+    return max(10, math.ceil(levels / LEVELS_PER_ITEM[platform]))
+
+
+def unlimited(platform: str) -> list[str]:
+    """Sandbox flags that switch rate limits off (the zero-latency, unthrottled store)."""
+    if platform == "shopify":
+        return ["--bucket-size", "1e12", "--restore-rate", "1e12"]
+    if platform == "bigcommerce":
+        return ["--quota", "1000000000"]
+    return []
 
 
 def executable(name: str) -> str:
