@@ -69,12 +69,12 @@ class ControlApp:
         if route == ("POST", "faults"):
             for spec in body.get("faults") if "faults" in body else [body]:
                 self.faults.add(Fault.from_json(spec))
-            return Reply.json(200, {"pending": self.faults.pending()})
+            return Reply.json(200, {"pending": self.faults.pending(), "fired": self.faults.fired()})
         if route == ("GET", "faults"):
-            return Reply.json(200, {"pending": self.faults.pending()})
+            return Reply.json(200, {"pending": self.faults.pending(), "fired": self.faults.fired()})
         if route == ("DELETE", "faults"):
             self.faults.clear()
-            return Reply.json(200, {"pending": []})
+            return Reply.json(200, {"pending": [], "fired": []})
         if route == ("POST", "bad_data"):  # reliability tests: awkward values in one store (baddata.py)
             from . import baddata
             return Reply.json(200, {"set": baddata.apply(self.platform, self._store(body["store"]).data)})

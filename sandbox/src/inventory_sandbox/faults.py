@@ -1,7 +1,11 @@
 """Queued faults for the platform APIs (``POST /_sandbox/faults``): transport faults and data faults.
 
 Faults apply, in the order they were queued, to the next API requests that pass routing and auth;
-a fault with ``count: N`` is used by N requests before the next queued fault starts.
+a fault with ``count: N`` is used by N requests before the next queued fault starts. A fault with
+``match: TEXT`` waits (and holds back the faults queued after it) until a request whose target contains
+TEXT: the REST method, path and query, or the GraphQL request body (``"inventoryLevels"``, say), so a
+fault can land on a chosen endpoint. Every fault used is remembered (``fired``) until the queue is cleared,
+so a test can prove its faults were used, not only queued.
 
 Kinds:
   http_429   HTTP 429 with a THROTTLED body (and ``Retry-After: retry_after`` when given)
@@ -29,6 +33,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from urllib.parse import urlencode
 
 KINDS = ("http_429", "throttled", "http_500", "http_503", "latency", "reset", "malformed", "truncated", "html",
          "timeout", "none", "overlap", "mutate")
@@ -44,6 +49,7 @@ class Fault:
     rows: int = 2  # overlap only: rows of the previous page repeated
     route: str | None = None  # mutate only: the control route and its body
     body: dict | None = None
+    match: str | None = None  # only requests whose target contains this text (None: any request)
 
     @classmethod
     def from_json(cls, spec: dict) -> Fault:
@@ -64,14 +70,18 @@ class Fault:
         route, body = spec.get("route"), spec.get("body")
         if kind == "mutate" and (not isinstance(route, str) or not isinstance(body, dict)):
             raise ValueError("mutate faults need a control route and a JSON object body")
+        match = spec.get("match")
+        if match is not None and (not isinstance(match, str) or not match):
+            raise ValueError("match takes a non-empty string")
         return cls(kind, count, delay, None if retry_after is None else float(retry_after), status,
-                   int(spec.get("rows", 2)), route, body)
+                   int(spec.get("rows", 2)), route, body, match)
 
 
 class FaultQueue:
     def __init__(self):
         self._lock = threading.Lock()
         self._queue: list[Fault] = []
+        self._fired: list[dict] = []  # every fault used since the queue was last cleared, in order
         self._pages: dict[str, list] = {}  # last rows of each list answered while an overlap is queued
 
     def add(self, fault: Fault) -> None:
@@ -81,21 +91,31 @@ class FaultQueue:
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
+            self._fired.clear()
 
-    def take(self) -> Fault | None:
-        """The fault for this request (consumes one of its count), or None."""
+    def take(self, target: str = "") -> Fault | None:
+        """The fault for this request (consumes one of its count), or None. ``target`` is what a ``match``
+        looks for: the request's method, path and query, or its GraphQL body."""
         with self._lock:
             if not self._queue:
                 return None
             head = self._queue[0]
+            if head.match is not None and head.match not in target:
+                return None
             head.count -= 1
             if head.count <= 0:
                 self._queue.pop(0)
+            self._fired.append({"kind": head.kind, "target": " ".join(target.split())[:160]})
             return head
 
     def pending(self) -> list[dict]:
         with self._lock:
             return [asdict(f) for f in self._queue]
+
+    def fired(self) -> list[dict]:
+        """The faults used since the queue was last cleared: ``{"kind", "target"}`` per request."""
+        with self._lock:
+            return list(self._fired)
 
     def answer(self, fault: Fault | None, app, key: str, reply: Callable[[], object]):
         """The normal answer ``reply()`` with any data fault applied (``key`` names the request's list).
@@ -128,6 +148,11 @@ class FaultQueue:
             rows[:0] = previous[-fault.rows:]
             out.body = json.dumps(obj).encode()
         return out
+
+
+def request_target(method: str, path: str, query: dict) -> str:
+    """What a REST request's ``match`` is compared with, e.g. ``GET inventory/items?page=2&limit=10``."""
+    return f"{method} {path}?{urlencode(query, doseq=True)}" if query else f"{method} {path}"
 
 
 def _first_list(obj, path: str = "") -> tuple[str, list | None]:

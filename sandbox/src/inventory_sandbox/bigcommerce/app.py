@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from .. import webhooks
 from ..control import ControlApp
-from ..faults import HTML_PAGE, FaultQueue
+from ..faults import HTML_PAGE, FaultQueue, request_target
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
 from .data import TRUTH_STREAMS, NotFound, StoreData, TrackingMismatch
@@ -164,7 +164,7 @@ class BigCommerceApp(ControlApp):
         if not allowed:
             retry = max(1, math.ceil(int(limits["X-Rate-Limit-Time-Reset-Ms"]) / 1000))
             return problem(429, "Too many requests", **limits, **{"X-Retry-After": str(retry)}), True
-        fault = self.faults.take()
+        fault = self.faults.take(request_target(method, rest, query))
         if fault is not None and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000)
         kind = fault.kind if fault else None

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from urllib.parse import quote, unquote
 
 from ..control import ControlApp
-from ..faults import HTML_PAGE, Fault, FaultQueue
+from ..faults import HTML_PAGE, Fault, FaultQueue, request_target
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
 from . import search
@@ -218,7 +218,7 @@ class MagentoApp(ControlApp):
             auth = self._authenticate(state, method, path, query, headers)
             if resource not in state.resources or auth == "none":
                 raise ApiError(401, "The consumer isn't authorized to access %resources.", {"resources": resource})
-            reply, truncate, fault = self._faulted()
+            reply, truncate, fault = self._faulted(request_target(method, rest, query))
             if reply is None:
                 reply = self.faults.answer(fault, self, f"{state.data.name}:{rest}",
                                            lambda: self._answer(state, method, rest, query))
@@ -284,9 +284,9 @@ class MagentoApp(ControlApp):
         state.nonces.add(nonce)
         return "oauth1"
 
-    def _faulted(self) -> tuple[Reply | None, bool, Fault | None]:
+    def _faulted(self, target: str) -> tuple[Reply | None, bool, Fault | None]:
         """The fault's answer (None: answer normally), whether to truncate the normal answer, the fault."""
-        fault = self.faults.take()
+        fault = self.faults.take(target)
         reply = self._fault_reply(fault)
         return (None, True, fault) if reply == "truncate" else (reply, False, fault)
 

@@ -196,7 +196,7 @@ class ShopifyApp(ControlApp):
         if headers.get("X-Shopify-Access-Token") != token_for(store_name):
             return Reply.json(401, {"errors": "[API] Invalid API key or access token (unrecognized login or "
                                               "wrong password)"}), None
-        fault = self.faults.take()
+        fault = self.faults.take(raw_body.decode("utf-8", "replace"))
         if fault is not None and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000)
         kind = fault.kind if fault else None
