@@ -20,8 +20,11 @@ fi
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "$0: --for takes whole seconds, not '$seconds'" >&2; exit 2; }
 
 meltano=${MELTANO:-.venv/bin/meltano}
-began=$SECONDS
-while [ $((SECONDS - began)) -lt "$seconds" ]; do
+# Microseconds since the epoch (bash's EPOCHREALTIME without its decimal point, whatever the locale): a clock
+# that measures the window to the microsecond, where $SECONDS would round it to a whole second either way.
+now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
+began=$(now_us)
+while [ $(( $(now_us) - began )) -lt $(( seconds * 1000000 )) ]; do
     start=$(date +%s.%N)
     "$meltano" run "$@"
     status=$?

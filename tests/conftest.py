@@ -6,6 +6,7 @@ its plugins as subprocesses, DuckDB through its file. Nothing is stubbed.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -27,8 +28,18 @@ def require(condition: bool, reason: str) -> None:
     if condition:
         return
     if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
+        pytest.fail(f"required in CI: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def needs_module(name: str, reason: str):  # noqa: ANN201 - a module
+    """Import ``name`` for a test that cannot run without it: skipped locally, failed under CI (never
+    ``pytest.importorskip``, which skips under CI too)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        require(False, f"{reason} ({exc})")
+        raise  # unreachable: require() skipped or failed the test
 
 
 def tap_dirs() -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+import requests_oauthlib
 from conftest import crit
 
 from inventory_sandbox import MagentoSandbox
@@ -118,13 +119,12 @@ def test_auth_errors_name_the_resource(mg):
 
 @pytest.mark.parametrize("method", ["HMAC-SHA256", "HMAC-SHA1"])
 def test_oauth1_signatures_are_verified(mg, method):
-    oauth = pytest.importorskip("requests_oauthlib")
     creds = mg.oauth(STORE)
-    good = oauth.OAuth1(creds["consumer_key"], creds["consumer_secret"], creds["access_token"],
+    good = requests_oauthlib.OAuth1(creds["consumer_key"], creds["consumer_secret"], creds["access_token"],
                         creds["access_token_secret"], signature_method=method)
     resp = get(mg, "products", auth=good, **crit([("updated_at", "2025-01-01 00:00:00", "gteq")], size=2))
     assert resp.status_code == 200, resp.text
-    bad = oauth.OAuth1(creds["consumer_key"], "not-the-secret", creds["access_token"],
+    bad = requests_oauthlib.OAuth1(creds["consumer_key"], "not-the-secret", creds["access_token"],
                        creds["access_token_secret"], signature_method=method)
     resp = get(mg, "products", auth=bad, **crit(size=2))
     assert resp.status_code == 401
@@ -132,9 +132,8 @@ def test_oauth1_signatures_are_verified(mg, method):
 
 
 def test_oauth1_nonce_is_single_use_and_bearer_can_be_switched_off(mg):
-    oauth = pytest.importorskip("requests_oauthlib")
     creds = mg.oauth(STORE)
-    auth = oauth.OAuth1(creds["consumer_key"], creds["consumer_secret"], creds["access_token"],
+    auth = requests_oauthlib.OAuth1(creds["consumer_key"], creds["consumer_secret"], creds["access_token"],
                         creds["access_token_secret"], signature_method="HMAC-SHA256")
     prepared = auth(requests.Request("GET", f"{mg.base_url()}/rest/default/V1/products?searchCriteria").prepare())
     session = requests.Session()

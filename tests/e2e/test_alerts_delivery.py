@@ -11,17 +11,16 @@ from __future__ import annotations
 import os
 import ssl
 import subprocess
-import uuid
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import VENV_BIN, require, which
+from conftest import VENV_BIN, needs_module, require, which
 from support import contract_marts
 from support.alert_receivers import smtp_server, webhook_server
 
-pytest.importorskip("aiosmtpd", reason="aiosmtpd is not installed: run scripts/setup.sh")
+needs_module("aiosmtpd", "aiosmtpd is not installed: run scripts/setup.sh")
 
 USER, PASSWORD = "alerts-bot", "s3cret-smtp-pass"
 RECIPIENTS = ["ops@example.test", "buyer@example.test"]
@@ -166,33 +165,24 @@ def test_bad_setting_is_one_line_and_no_warehouse_exits_2(tmp_path) -> None:
     assert proc.returncode == 2 and "no DuckDB warehouse at" in proc.stderr
 
 
-def test_postgres_warehouse_remembers_what_was_sent(tmp_path) -> None:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True,
-                                connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        require(False, f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-    database = f"alerts_test_{uuid.uuid4().hex[:8]}"
-    admin.execute(f"create database {database}")
-    try:
-        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database}", autocommit=True) as con:
-            contract_marts.build(lambda sql: con.execute(sql), date.today())
-        with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
-            env = alerts_env(tmp_path, smtp, webhook, INVENTORY_ALERTS_WAREHOUSE="postgres", PGHOST="127.0.0.1",
-                             PGPORT="5432", PGUSER="postgres", PGDATABASE=database)
-            send(env)
-            send(env)
-            assert len(smtp.mails) == 1 and len(webhook.payloads) == 1
-            assert "SKU-RED-1" in smtp.mails[0].body
-            with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database}") as con:
-                con.execute("delete from analytics.fct_oversell_risk where sku = 'SKU-GREEN-3'")
-                con.commit()
-            send(env)
-            assert smtp.mails[1].subject == "Inventory alerts: 1 resolved"
-    finally:
-        admin.execute(f"drop database if exists {database} with (force)")
-        admin.close()
+def test_postgres_warehouse_remembers_what_was_sent(tmp_path, database) -> None:
+    import psycopg
+
+    with psycopg.connect(**database.params(), autocommit=True) as con:
+        contract_marts.build(lambda sql: con.execute(sql), date.today())
+    with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
+        pg = database.env()
+        env = alerts_env(tmp_path, smtp, webhook, INVENTORY_ALERTS_WAREHOUSE="postgres",
+                         **{k: pg[k] for k in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")})
+        send(env)
+        send(env)
+        assert len(smtp.mails) == 1 and len(webhook.payloads) == 1
+        assert "SKU-RED-1" in smtp.mails[0].body
+        with psycopg.connect(**database.params()) as con:
+            con.execute("delete from analytics.fct_oversell_risk where sku = 'SKU-GREEN-3'")
+            con.commit()
+        send(env)
+        assert smtp.mails[1].subject == "Inventory alerts: 1 resolved"
 
 
 def test_starttls_is_verified_before_the_password_is_sent(tmp_path) -> None:

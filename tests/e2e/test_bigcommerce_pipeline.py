@@ -10,11 +10,11 @@ also proves a single-platform merchant's dbt build.
 from __future__ import annotations
 
 import pytest
-from conftest import STORE_ITEMS, run_meltano
+from conftest import STORE_ITEMS, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.mart import BIGCOMMERCE, assert_mart_equals_truth, mart_levels
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 STORE = BIGCOMMERCE.store
 PIPELINE = ("run", "tap-bigcommerce-inventory", "target-duckdb", "dbt-duckdb:build")

@@ -9,11 +9,11 @@ more ordinary run. INVENTORY_CHANNELS=magento also proves a single-platform merc
 from __future__ import annotations
 
 import pytest
-from conftest import STORE_ITEMS, run_meltano
+from conftest import STORE_ITEMS, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.mart import MAGENTO, assert_mart_equals_truth, mart_levels
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 STORE = MAGENTO.store
 COMMAND = ("run", "tap-magento-inventory", "target-duckdb", "dbt-duckdb:build")

@@ -19,11 +19,11 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from conftest import IN_CI, ROOT, run_meltano
+from conftest import IN_CI, ROOT, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.mart import BIGCOMMERCE, SHOPIFY, Channel, Rows, control, mart_levels, truth_levels
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 JOB = "inventory-sync--many-stores"
 #: Store plugin -> the store it reads (its `store` / `store_hash` in meltano.yml).

@@ -6,10 +6,10 @@ ground truth, as on DuckDB (test_mart_reconciliation.py). Skips locally without 
 from __future__ import annotations
 
 import pytest
-from conftest import run_meltano
+from conftest import needs_module, run_meltano
 from support.shared_catalog import assert_marts_flag_seeded_cases, shared_catalog, tap_env
 
-pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 ITEMS = 48
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import IN_CI, run_meltano
+from conftest import IN_CI, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.shared_catalog import assert_marts_flag_seeded_cases, seeded_cases, shared_catalog, tap_env
 
-pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 ITEMS = int(os.environ.get("MART_E2E_ITEMS", "48" if IN_CI else "120"))
 SEED = 7

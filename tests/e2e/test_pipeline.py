@@ -9,12 +9,12 @@ The story itself is shared with the PostgreSQL and Snowflake tests (tests/suppor
 from __future__ import annotations
 
 import pytest
-from conftest import STORE_ITEMS, run_meltano
+from conftest import STORE_ITEMS, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.mart import sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 
-pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 
 def test_demo_jobs_keep_the_mart_equal_to_every_store(meltano_env) -> None:

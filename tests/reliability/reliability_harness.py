@@ -36,6 +36,10 @@ PRESENT = {"shopify": QUANTITIES, "bigcommerce": ("available", "on_hand", "safet
 LEVEL_KEY = ("store_id", "location_id", "inventory_item_id")
 #: Settings every case shares: short timeouts and few retries keep a failing case fast.
 TAP_LIMITS = {"request_timeout": 2, "max_retries": 3, "lookback": 0}
+#: Text in every request for inventory levels (a fault's ``match``): Shopify's GraphQL connection, the REST paths.
+LEVELS_REQUEST = {"shopify": "inventoryLevels", "bigcommerce": "inventory/items", "magento": "inventory/source-items"}
+#: How long a held levels page waits before the sandbox answers: far longer than a kill takes to land.
+HOLD_MS = 30_000
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Case:
     kill: str | None = None  # "tap" or "loader": kill -9 mid-sync, then rerun
     expect_failure: bool = False  # the fault outlasts the retries: run 1 must fail with a clear line
     bad_data: bool = False  # awkward values put into the store first (sandbox baddata.py)
+    loader: dict = field(default_factory=dict)  # loader settings of run 1 (kill cases: small batches)
 
 
 @dataclass
@@ -59,6 +64,10 @@ class Run:
     seconds: float
     message: str  # the tap's last error line ("" when it succeeded)
     levels_emitted: int = 0  # inventory_levels records the tap wrote (its record_count metrics)
+    faults_fired: list[str] = field(default_factory=list)  # kinds the sandbox used during the run, in order
+    faults_left: int = 0  # queued faults the run never reached
+    killed: str | None = None  # kill cases: "tap"/"loader" when our SIGKILL ended that process
+    levels_in_warehouse: int | None = None  # kill cases: the store's level rows committed when the run died
 
 
 @dataclass
@@ -93,11 +102,11 @@ def tap_config(platform: str, sandbox, store: str, settings: dict) -> dict:
     return {**base, **TAP_LIMITS, **settings}
 
 
-def loader_config(warehouse: Path, platform: str) -> dict:
-    """The loader settings meltano.yml gives target-duckdb."""
+def loader_config(warehouse: Path, platform: str, settings: dict | None = None) -> dict:
+    """The loader settings meltano.yml gives target-duckdb (``settings`` override them)."""
     return {"filepath": str(warehouse), "default_target_schema": f"raw_{platform}", "add_metadata_columns": True,
             "batch_size_rows": 100000, "primary_key_required": True, "validate_records": False,
-            "hard_delete": False, "data_flattening_max_level": 0}
+            "hard_delete": False, "data_flattening_max_level": 0, **(settings or {})}
 
 
 def last_state(stdout: bytes) -> dict | None:
@@ -144,7 +153,7 @@ class Pipeline:
         self.states: dict[tuple[str, str], dict] = {}
         self.logs: list[Path] = []
 
-    def start(self, platform: str, store: str, config: dict, tag: str):
+    def start(self, platform: str, store: str, config: dict, tag: str, loader: dict | None = None):
         """Start tap | loader; returns (tap, loader, files)."""
         cfg = self.work / f"{platform}-{store}-{tag}.config.json"
         cfg.write_text(json.dumps(config))
@@ -154,8 +163,8 @@ class Pipeline:
             state_file = self.work / f"{platform}-{store}-{tag}.state.json"
             state_file.write_text(json.dumps(state))
             args += ["--state", str(state_file)]
-        target_cfg = self.work / f"target-{platform}.json"
-        target_cfg.write_text(json.dumps(loader_config(self.warehouse, platform)))
+        target_cfg = self.work / f"target-{platform}-{store}-{tag}.json"
+        target_cfg.write_text(json.dumps(loader_config(self.warehouse, platform, loader)))
         tap_err = self.work / f"{platform}-{store}-{tag}.tap.log"
         target_err = self.work / f"{platform}-{store}-{tag}.loader.log"
         self.logs += [tap_err, target_err]
@@ -164,6 +173,7 @@ class Pipeline:
         target = subprocess.Popen([str(LOADER), "--config", str(target_cfg)], stdin=tap.stdout,
                                   stdout=subprocess.PIPE, stderr=target_err.open("wb"), env=self.env)
         tap.stdout.close()  # the loader owns the read end: a dead loader gives the tap a broken pipe
+        target.log = target_err  # type: ignore[attr-defined]
         return tap, target, tap_err
 
     def finish(self, platform: str, store: str, tap, target, tap_err: Path, started: float) -> Run:
@@ -182,21 +192,72 @@ class Pipeline:
         tap, target, tap_err = self.start(platform, store, config, tag)
         return self.finish(platform, store, tap, target, tap_err, started)
 
-    def run_killed(self, platform: str, store: str, config: dict, tag: str, victim: str, fault_url: str) -> Run:
-        """Run until the sandbox is holding a slow answer (the tap is mid-sync), then kill -9 the victim."""
+    def run_killed(self, platform: str, store: str, config: dict, tag: str, victim: str, faults_url: str,
+                   loader: dict) -> Run:
+        """Kill -9 the victim mid-load: once the tap is held on a slow levels page (the sandbox took the fault)
+        and the loader has committed at least one batch of levels (it logged a second levels batch: it loads
+        one batch at a time). Then count the store's level rows the warehouse kept. A loader killed this way
+        is what Meltano answers by stopping the tap: the tap gets SIGTERM."""
         started = time.monotonic()
-        tap, target, tap_err = self.start(platform, store, config, tag)
-        deadline = time.monotonic() + 60
-        while requests.get(fault_url, timeout=10).json()["pending"] and time.monotonic() < deadline:
+        tap, target, tap_err = self.start(platform, store, config, tag, loader)
+        deadline = time.monotonic() + 120
+        held = committed = False
+        while time.monotonic() < deadline and tap.poll() is None and target.poll() is None:
+            state = requests.get(faults_url, timeout=10).json()
+            held = not state["pending"] and "latency" in [f["kind"] for f in state["fired"]]
+            committed = _levels_batches(target.log) >= 2
+            if held and committed:
+                break
             time.sleep(0.05)
-        (tap if victim == "tap" else target).send_signal(signal.SIGKILL)
-        return self.finish(platform, store, tap, target, tap_err, started)
+        killed = None
+        if held and committed:
+            (tap if victim == "tap" else target).send_signal(signal.SIGKILL)
+            killed = victim
+            if victim == "loader":
+                target.wait(timeout=30)
+                tap.terminate()
+        run = self.finish(platform, store, tap, target, tap_err, started)
+        proc = tap if victim == "tap" else target
+        run.killed = killed if proc.returncode == -signal.SIGKILL else None
+        run.levels_in_warehouse = level_rows(self.warehouse, platform, store)
+        return run
+
+
+def _levels_batches(log: Path) -> int:
+    """Batches of inventory levels the loader has started to load (target-duckdb logs each one)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return sum(1 for line in text.splitlines() if "Loading" in line and "inventory_levels" in line)
+
+
+def level_rows(warehouse: Path, platform: str, store: str) -> int:
+    """The store's rows in the loader's raw levels table (0 when none was created yet)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = 'inventory_levels'", [f"raw_{platform}"]).fetchone()[0]
+        if not found:
+            return 0
+        return con.execute(f"select count(*) from raw_{platform}.inventory_levels where store_id = ?",
+                           [store]).fetchone()[0]
 
 
 def queue_faults(sandbox, faults: list[dict]) -> None:
     requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10).raise_for_status()
     if faults:
         requests.post(f"{sandbox.url}/_sandbox/faults", json={"faults": faults}, timeout=10).raise_for_status()
+
+
+def note_faults(sandbox, run: Run) -> None:
+    """What the sandbox says of the faults of this run: the kinds it used, and how many it never reached."""
+    state = requests.get(f"{sandbox.url}/_sandbox/faults", timeout=10).json()
+    run.faults_fired = [f["kind"] for f in state["fired"]]
+    run.faults_left = sum(f["count"] for f in state["pending"])
+
+
+def queued_kinds(faults: list[dict]) -> list[str]:
+    """The kinds a fault list should fire, one per request, in order."""
+    return [f["kind"] for f in faults for _ in range(int(f.get("count", 1)))]
 
 
 def run_case(pipeline: Pipeline, platform: str, sandbox, case: Case) -> list[Run]:
@@ -213,9 +274,11 @@ def run_case_with(pipeline: Pipeline, platform: str, sandbox, store: str, case: 
         case.planted = response.json()["set"]
     queue_faults(sandbox, [_resolve(f, sandbox, platform, store) for f in case.faults])
     if case.kill:
-        runs = [pipeline.run_killed(platform, store, config, "run1", case.kill, f"{sandbox.url}/_sandbox/faults")]
+        runs = [pipeline.run_killed(platform, store, config, "run1", case.kill, f"{sandbox.url}/_sandbox/faults",
+                                    case.loader)]
     else:
         runs = [pipeline.run(platform, store, config, "run1")]
+    note_faults(sandbox, runs[0])
     queue_faults(sandbox, [])
     plain = tap_config(platform, sandbox, store, {k: v for k, v in case.settings.items() if k != "max_retries"})
     if runs[0].exit_code != 0 or runs[0].loader_exit != 0:

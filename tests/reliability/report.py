@@ -34,7 +34,9 @@ def render(results: Path) -> str:
             "(state = the loader's last STATE line, as Meltano keeps it), a failed run is rerun from that state as",
             "the next scheduled run would be, and a case whose data moved during the run gets the next sync. Then",
             "one `dbt build` and each store's `fct_inventory_levels` rows are compared with the store's ground truth",
-            "(same keys, SKU and quantities), plus `dim_locations.is_active`. Taps run with `request_timeout` 2 s and",
+            "(same keys, SKU and quantities), plus `dim_locations.is_active`. Faults used: requests the sandbox",
+            "answered with a queued fault (each case asserts every queued fault was used, as often as queued; a fault",
+            "can be placed on the levels endpoint). Taps run with `request_timeout` 2 s and",
             "`max_retries` 3 (1 in the outlasting case). Runs: exit codes of the tap, in order (-9: killed). Levels",
             "emitted: `inventory_levels` records each run wrote (the tap's record_count metrics; above expected when a",
             "fault repeated rows; Magento's tap drops a row seen twice in one run); the loader upserts on the key and",
@@ -42,13 +44,17 @@ def render(results: Path) -> str:
             "loaded = the store's rows in `analytics.fct_inventory_levels`; wrong = same key, other SKU or quantity.",
             "Magento's sandbox repeats the last page for a page past the end in every case (as Magento does).", ""]
     if matrix:
-        out += ["| tap | fault | runs | levels emitted | expected | loaded | lost | duplicated | wrong | locations wrong | "
-                "first run's error line |",
-                "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        out += ["| tap | fault | faults used | runs | levels emitted | expected | loaded | lost | duplicated | wrong | "
+                "locations wrong | first run's error line |",
+                "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for o in matrix:
+            first = o["runs"][0]
             runs = " → ".join(str(r["exit_code"]) for r in o["runs"])
-            message = o["runs"][0]["message"] if o["runs"][0]["exit_code"] not in (0, -9) else ""
-            out.append(f"| {o['platform']} | {_cell(o['title'])} | {runs} | "
+            if first.get("killed"):
+                runs += (f" (run 1: {first['killed']} killed with {first['levels_in_warehouse']} of "
+                         f"{o['expected']} levels committed)")
+            message = first["message"] if first["exit_code"] not in (0, -9) else ""
+            out.append(f"| {o['platform']} | {_cell(o['title'])} | {len(first.get('faults_fired', []))} | {runs} | "
                        f"{' → '.join(str(r.get('levels_emitted', '')) for r in o['runs'])} | "
                        f"{o['expected']} | {o['loaded']} | "
                        f"{o['lost']} | {o['duplicated']} | {o['differ']} | {o['locations_differ']} | "
@@ -57,11 +63,13 @@ def render(results: Path) -> str:
         out += ["", f"{len(matrix)} cases, {len(bad)} with a row lost, duplicated or wrong.", ""]
     else:
         out += ["(no results: run `scripts/reliability.sh`)", ""]
-    out += ["Kill -9 cases: the tap (or loader) is killed while the sandbox holds a slow answer; the rerun starts",
-            "from the last state the loader printed. Bookmarks only move when a stream has finished (the taps",
-            "do not sort by `updated_at`), so a killed run re-reads from the previous bookmark: rows already",
-            "loaded are read again, the loader upserts them on the key and the mart keeps one row per key. A killed",
-            "loader breaks the tap's pipe: the tap fails on its next write (exit 1), the rerun recovers.", ""]
+    out += ["Kill -9 cases cut a load in half: the loader runs with small batches, the sandbox holds a later page",
+            "of levels, and the tap (or loader) is killed once the loader has committed at least one batch of levels",
+            "and while the tap is still held; the test asserts the kill landed (exit -9) and that the warehouse then",
+            "held some but not all of the store's levels. A killed loader is answered as Meltano does, by stopping",
+            "the tap. The rerun starts from the last state the loader printed. Bookmarks only move when a stream has",
+            "finished (the taps do not sort by `updated_at`), so the rerun reads the levels again: rows already",
+            "loaded are upserted on the key and the mart keeps one row per key.", ""]
 
     config = _load(results, "bad_config")
     out += ["## 2. Bad configuration", "",

@@ -24,12 +24,12 @@ import time
 
 import pytest
 import requests
-from conftest import ROOT, meltano_bin, run_meltano
+from conftest import ROOT, meltano_bin, needs_module, run_meltano
 from reliability_harness import write_results
 from support.duckdb_rows import duckdb_rows
 from support.mart import SHOPIFY, assert_mart_equals_truth
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 BLOCKS = ("run", "tap-shopify-inventory", "target-duckdb", "dbt-duckdb:build")
 EL = BLOCKS[:3]  # the overlapping runs: Meltano's job check guards this block (dbt has none)

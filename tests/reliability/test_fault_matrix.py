@@ -13,15 +13,18 @@ import json
 import os
 import re
 import subprocess
+import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, require
+from conftest import IN_CI, needs_module, require
 from reliability_harness import (
     DBT,
+    HOLD_MS,
+    LEVELS_REQUEST,
     LOADER,
     TAPS,
     VENV_BIN,
@@ -31,6 +34,7 @@ from reliability_harness import (
     compare,
     dbt_build,
     merge_warehouses,
+    queued_kinds,
     run_case,
     run_case_with,
     store_name,
@@ -39,15 +43,23 @@ from reliability_harness import (
 )
 from support.duckdb_rows import duckdb_rows
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 PLATFORMS = ("shopify", "bigcommerce", "magento")
 # Shopify pages hold up to 250 rows and the tap has no page-size setting: enough items for two pages.
 ITEMS = {"shopify": 260, "bigcommerce": 24 if IN_CI else 40, "magento": 24 if IN_CI else 40}
 FIRST = {"kind": "none"}  # let the first request through, so the fault lands mid-sync
+#: Kill cases: level pages let through before the held one, and the loader's batch size, so that at least two
+#: batches of levels reach the loader (one committed for sure) while the tap is still held mid-sync. Shopify reads
+#: up to 250 levels a page (one page per location here); the others read 10 rows a page (the harness's page_size).
+KILL_PAGES = {"shopify": 1, "bigcommerce": 2, "magento": 2}
+KILL_BATCH = {"shopify": 25, "bigcommerce": 4, "magento": 4}
 
 
 def cases(platform: str) -> list[Case]:
+    levels = LEVELS_REQUEST[platform]
+    hold = [{"kind": "none", "count": KILL_PAGES[platform], "match": levels},
+            {"kind": "latency", "delay_ms": HOLD_MS, "match": levels}]
     throttled = {
         "shopify": Case("throttled", "Shopify THROTTLED (HTTP 200, cost exhausted)", [{"kind": "throttled", "count": 2}]),
         "bigcommerce": Case("throttled", "429 with X-Rate-Limit-Time-Reset-Ms (quota spent)",
@@ -68,26 +80,31 @@ def cases(platform: str) -> list[Case]:
         Case("malformed", "malformed JSON", [FIRST, {"kind": "malformed"}]),
         Case("truncated", "truncated JSON body", [FIRST, {"kind": "truncated"}]),
         Case("html_firewall", "HTML firewall page (503)", [FIRST, {"kind": "html", "status": 503}]),
-        Case("outlasting_5xx", "5xx outlasting the retries (max_retries 1)", [FIRST, {"kind": "http_500", "count": 6}],
+        # max_retries 1: the request is tried twice, and both tries get a 500.
+        Case("outlasting_5xx", "5xx outlasting the retries (max_retries 1)", [FIRST, {"kind": "http_500", "count": 2}],
              settings={"max_retries": 1}, expect_failure=True),
-        Case("rows_duplicated", "rows duplicated across pages",
-             [FIRST, {"kind": "overlap", "count": 6, "rows": 2}]),
+        Case("rows_duplicated", "rows duplicated across pages (levels page 2 repeats page 1's last rows)",
+             [{"kind": "none", "match": levels}, {"kind": "overlap", "rows": 2, "match": levels}]),
         Case("rows_changing", "rows changing between pages",
              [FIRST, {"kind": "none", "count": 2}, {"kind": "mutate", "route": "stock",
                                                     "body": {"changes": 5, "seed": 3}}], next_sync=True),
         Case("location_deactivated", "location deactivated mid-sync",
              [FIRST, {"kind": "mutate", "route": "location", "body": {"deactivate": True}}], next_sync=True),
-        Case("kill_tap", "kill -9 of the tap mid-sync, then rerun",
-             [{"kind": "none", "count": 2}, {"kind": "latency", "delay_ms": 1500}], kill="tap"),
-        Case("kill_loader", "kill -9 of the loader mid-sync, then rerun",
-             [{"kind": "none", "count": 2}, {"kind": "latency", "delay_ms": 1500}], kill="loader"),
+        Case("kill_tap", "kill -9 of the tap mid-load (levels partly committed), then rerun", hold, kill="tap",
+             loader={"batch_size_rows": KILL_BATCH[platform]}),
+        Case("kill_loader", "kill -9 of the loader mid-load (levels partly committed), then rerun", hold,
+             kill="loader", loader={"batch_size_rows": KILL_BATCH[platform]}),
         Case("bad_data", "bad data (duplicate, case/whitespace, unicode, null SKUs; negative and 32-bit quantities)",
              bad_data=True),
     ]
     # BigCommerce's 429 carries its reset headers (the throttled case) or nothing at all: no Retry-After case.
-    chosen = os.environ.get("RELIABILITY_CASES")  # e.g. "baseline,bad_data" while working on one case
+    chosen = CHOSEN.split(",") if CHOSEN else None
     return [c for c in every if not (platform == "bigcommerce" and c.name == "http_429_retry_after")
-            and (not chosen or c.name in chosen.split(","))]
+            and (not chosen or c.name in chosen)]
+
+
+#: RELIABILITY_CASES=baseline,bad_data runs only those cases while working on one; CI runs them all.
+CHOSEN = os.environ.get("RELIABILITY_CASES", "")
 
 
 def _sandbox(platform: str, stores: list[str]):
@@ -121,6 +138,10 @@ def _run_platform(platform: str, work, outcomes: list[Outcome]):
 @pytest.fixture(scope="module")
 def matrix() -> Matrix:
     require(LOADER.exists() and DBT.exists(), "target-duckdb / dbt-duckdb are not installed: run scripts/setup.sh")
+    if CHOSEN:
+        if IN_CI:
+            pytest.fail(f"RELIABILITY_CASES={CHOSEN} would shrink the fault matrix; CI runs every case")
+        warnings.warn(f"RELIABILITY_CASES={CHOSEN}: only these cases of the fault matrix run", stacklevel=1)
     work = tmpdir("reliability-matrix-")
     warehouse = work / "warehouse.duckdb"
     found: dict[str, list[Outcome]] = {p: [] for p in PLATFORMS}
@@ -157,12 +178,19 @@ def test_fault_loses_and_duplicates_nothing(matrix, platform, case) -> None:
     assert final.exit_code == 0 and final.loader_exit == 0, f"last run failed: {final}"
     assert outcome.expected > 0 and outcome.loaded == outcome.expected
     assert (outcome.lost, outcome.duplicated, outcome.differ, outcome.locations_differ) == (0, 0, 0, 0), outcome
+    first = outcome.runs[0]
+    # The fault really happened: the sandbox used every fault queued, each kind as often as queued.
+    assert (first.faults_fired, first.faults_left) == (queued_kinds(spec.faults), 0), first
     if spec.expect_failure:
-        first = outcome.runs[0]
         assert first.exit_code != 0, "a fault outlasting the retries must fail the run"
         assert "\n" not in first.message and ("500" in first.message or "tries" in first.message), first.message
-    elif spec.kill is None:
-        assert outcome.runs[0].exit_code == 0, f"the tap should have retried through {case}: {outcome.runs[0]}"
+    elif spec.kill is not None:
+        # Run 1 died by our kill -9, mid-load: some but not all of the store's levels were in the warehouse.
+        assert first.killed == spec.kill, f"run 1 was not killed: {first}"
+        assert 0 < first.levels_in_warehouse < outcome.expected, first
+        assert len(outcome.runs) == 2 and outcome.runs[1].exit_code == 0, outcome.runs
+    else:
+        assert first.exit_code == 0, f"the tap should have retried through {case}: {first}"
 
 
 # --------------------------------------------------------------------------- secrets

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import require, which
+from conftest import needs_module, require, which
 from support import contract_marts
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
@@ -96,7 +96,7 @@ def test_report_renders_in_chromium_with_the_marts_figures(warehouse, tmp_path) 
 
     shot = tmp_path / "report.png"
     browse(html, tmp_path, f"--screenshot={shot}")
-    image = pytest.importorskip("matplotlib.image").imread(shot)[:, :, :3]
+    image = needs_module("matplotlib.image", "matplotlib is not installed: run scripts/setup.sh").imread(shot)[:, :, :3]
     assert image.shape[:2] == (1500, 1366)
     header = image[:40].mean()
     assert header < 0.3  # the dark title band is drawn

@@ -11,12 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, meltano_bin, run_meltano
+from conftest import ROOT, STORE_ITEMS, meltano_bin, needs_module, run_meltano
 from support import postgres
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 ENVIRONMENT = "--environment=postgres"
 

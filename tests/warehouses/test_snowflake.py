@@ -15,12 +15,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, meltano_bin, require, run_meltano
+from conftest import ROOT, STORE_ITEMS, meltano_bin, needs_module, require, run_meltano
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 from support.snowflake import emulator as snowflake_emulator
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 ENVIRONMENT = "--environment=snowflake"
 
