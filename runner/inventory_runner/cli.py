@@ -1,0 +1,288 @@
+"""inventory-sync: the scheduled sync of one box, every channel on its own.
+
+    inventory-sync [--for SECONDS] [--lock-wait SECONDS] [--reconcile] [--warehouse duckdb|postgres|snowflake]
+                   [--environment ENV] [--sources PLUGIN,...]
+
+One pass: each extractor -> the warehouse's loader (a failing channel does not stop the others: the blocks
+after it run in a new `meltano run`), then `dbt build` on what loaded, then source freshness and the alerts,
+which always run and are told which sources are down. The exit status says whether anything failed; the last
+line says what. `--for 45` repeats the pass back to back for 45 seconds (the one-minute cron line).
+
+Runs of one project never overlap: a pass holds `output/sync.lock` (`--lock-wait` seconds to get it, else
+the tick is skipped with a line saying so). Holding the lock proves no other pass is alive, so a run that
+crashed (kill -9, a reboot) does not block the next: Meltano's own "already running" check is overridden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import meltano
+from .stores import Source, StoreError, resolve, state_id_suffix
+
+WAREHOUSES = ("duckdb", "postgres", "snowflake")
+CHANNELS = ("shopify", "bigcommerce", "magento")
+
+
+def say(message: str, level: str = "info") -> None:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sys.stderr.write(f"{now} {level.upper():<5} inventory-sync: {message}\n")
+    sys.stderr.flush()
+
+
+@dataclass
+class Step:
+    name: str  # a source plugin, or dbt build / freshness / alerts
+    status: str = "not run"  # ok | failed | not run
+    error: str = ""
+    channel: str | None = None
+    store: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Pass:
+    environment: str
+    warehouse: str
+    started_at: str
+    finished_at: str = ""
+    state_id_suffix: str = ""
+    sources: list[Step] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Step]:
+        return [s for s in (*self.sources, *self.steps) if s.status == "failed" and s.name != "freshness"]
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace, root: Path, sources: list[Source], lock_fd: int):
+        self.args = args
+        self.root = root
+        self.sources = sources
+        self.lock_fd = lock_fd
+        self.suffix = state_id_suffix(sources)
+        self.loader = f"target-{args.warehouse}"
+        self.dbt = f"dbt-{args.warehouse}"
+
+    def meltano(self, blocks: list[str], *, state: bool = False, env: dict[str, str] | None = None) -> meltano.Result:
+        # --force: the lock proves no other pass is alive, so a run a crash left "running" must not block us.
+        options = ("--force", f"--state-id-suffix={self.suffix}") if state else ()
+        return meltano.run(self.root, self.args.environment, blocks, options=options,
+                           env={**os.environ, **(env or {})}, pass_fds=(self.lock_fd,))
+
+    def once(self) -> Pass:
+        run = Pass(self.args.environment, self.args.warehouse, _now(), state_id_suffix=self.suffix)
+        steps = {s.plugin: Step(s.plugin, channel=s.channel, store=s.store) for s in self.sources}
+        run.sources = list(steps.values())
+        for source in self.sources:
+            if not source.store:
+                steps[source.plugin].status = "failed"
+                steps[source.plugin].error = (f"{source.plugin}: setting {source.setting} is not set "
+                                              f"({source.plugin.upper().replace('-', '_')}_{source.setting.upper()})")
+        build = Step("dbt build")
+        run.steps.append(build)
+
+        # Each extractor -> loader, then dbt build; the blocks after a failed one run again in a new meltano run.
+        check = [f"warehouse-check:{self.args.warehouse}"] if self.args.warehouse != "duckdb" else []
+        pending = [s for s in self.sources if steps[s.plugin].status != "failed"]
+        blocks = [*check, *(f"{s.plugin} {self.loader}" for s in pending), f"{self.dbt}:build"]
+        owners: list[Step | None] = [None] * len(check) + [steps[s.plugin] for s in pending] + [build]
+        while blocks:
+            result = self.meltano(" ".join(blocks).split(), state=True)
+            for index, step in enumerate(owners):
+                block = result.blocks.get(index)
+                if block is None:
+                    continue
+                if step is None:  # the warehouse check: nothing can load without the warehouse
+                    if not block.ok:
+                        raise WarehouseDown(result.error(index))
+                    continue
+                step.status, step.seconds = ("ok" if block.ok else "failed"), block.seconds
+                step.error = "" if block.ok else result.error(index)
+            reached = max(result.blocks, default=-1)
+            if reached < 0:  # meltano failed before any block: every block left is failed, with its line
+                for step in owners:
+                    if step is not None:
+                        step.status, step.error = "failed", result.error(-1)
+                break
+            blocks, owners = blocks[reached + 1:], owners[reached + 1:]
+
+        # Freshness, then the alerts, which always run and hear which sources are down.
+        status_file = self.status_path()
+        self.write_status(run, status_file)
+        fresh = Step("freshness")
+        alerts = Step("alerts")
+        run.steps += [fresh, alerts]
+        alert_env = {"INVENTORY_ALERTS_RUN_STATUS": str(status_file)}
+        if self.args.warehouse == "snowflake":  # inventory-alerts reads DuckDB and PostgreSQL marts only
+            result = self.meltano([f"{self.dbt}:freshness"])
+            _settle(fresh, result, 0)
+            alerts.error = "alerts are not available on Snowflake"
+        else:
+            result = self.meltano([f"{self.dbt}:freshness", "inventory-alerts"], env=alert_env)
+            _settle(fresh, result, 0)
+            if 1 not in result.blocks:  # freshness failed (a stale source is an error): alerts on their own
+                result = self.meltano(["inventory-alerts"], env=alert_env)
+                _settle(alerts, result, 0)
+            else:
+                _settle(alerts, result, 1)
+        run.finished_at = _now()
+        self.write_status(run, status_file)
+        return run
+
+    def status_path(self) -> Path:
+        return Path(self.args.status or self.root / "output" / f"run-status-{self.args.environment}.json")
+
+    @staticmethod
+    def write_status(run: Pass, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(run), indent=2))
+        temporary.replace(path)
+
+
+class WarehouseDown(RuntimeError):
+    """The pre-flight check failed: nothing can load."""
+
+
+def _settle(step: Step, result: meltano.Result, index: int) -> None:
+    block = result.blocks.get(index)
+    if block is not None:
+        step.status, step.seconds = ("ok" if block.ok else "failed"), block.seconds
+        step.error = "" if block.ok else result.error(index)
+    elif result.exit_code != 0:
+        step.status, step.error = "failed", result.error(index)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def summary(run: Pass, seconds: float) -> str:
+    parts = []
+    for s in run.sources:
+        where = f"{s.channel} {s.store or '(no store)'}"
+        parts.append(f"{where} ok" if s.status == "ok" else f"{where} {s.status.upper()}: {s.error}")
+    for s in run.steps:
+        if s.status == "failed":
+            parts.append(f"{s.name} FAILED: {s.error}")
+        elif s.status == "not run":
+            parts.append(f"{s.name} not run{': ' + s.error if s.error else ''}")
+        else:
+            parts.append(f"{s.name} ok")
+    failed = len(run.failed)
+    verdict = f"{failed} failed" if failed else "all ok"
+    return f"pass finished in {seconds:.1f} s, {verdict}: " + "; ".join(parts)
+
+
+def project_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "meltano.yml").exists():
+            return folder
+    raise StoreError(f"no meltano.yml in {start} or above: run inventory-sync in the project folder")
+
+
+def acquire(path: Path, wait: float) -> int | None:
+    """The lock's file descriptor, or None when another pass held it for all of ``wait`` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.2)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()} since {_now()}\n".encode())
+    return fd
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="inventory-sync", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--for", dest="seconds", type=float, default=0,
+                        help="repeat passes back to back while fewer than this many seconds have passed (default: one)")
+    parser.add_argument("--lock", help="lock file (default: output/sync.lock in the project)")
+    parser.add_argument("--lock-wait", type=float, default=0,
+                        help="seconds to wait for a running pass to end before skipping this one (default 0)")
+    parser.add_argument("--reconcile", action="store_true",
+                        help="the nightly full snapshot: each tap's --reconcile plugin, so vanished rows are removed")
+    parser.add_argument("--warehouse", choices=WAREHOUSES,
+                        help="default: $INVENTORY_WAREHOUSE, else the environment's name if it is a warehouse, else duckdb")
+    parser.add_argument("--environment", help="Meltano environment (default: $MELTANO_ENVIRONMENT, else the warehouse's "
+                                              "name for postgres and snowflake, else dev)")
+    parser.add_argument("--sources", help="extractor plugins, comma-separated (default: tap-<channel>-inventory for "
+                                          "each channel in $INVENTORY_CHANNELS, else all three)")
+    parser.add_argument("--status", help="where to write the pass's status (default: output/run-status-<environment>.json)")
+    args = parser.parse_args(argv)
+    if args.seconds < 0 or args.lock_wait < 0:
+        parser.error("--for and --lock-wait take a number of seconds >= 0")
+    env_name = args.environment or os.environ.get("MELTANO_ENVIRONMENT")
+    args.warehouse = (args.warehouse or os.environ.get("INVENTORY_WAREHOUSE")
+                      or (env_name if env_name in WAREHOUSES else "duckdb"))
+    if args.warehouse not in WAREHOUSES:
+        parser.error(f"INVENTORY_WAREHOUSE must be one of {', '.join(WAREHOUSES)}, not {args.warehouse!r}")
+    args.environment = env_name or (args.warehouse if args.warehouse != "duckdb" else "dev")
+    if args.sources:
+        args.plugins = [p.strip() for p in args.sources.split(",") if p.strip()]
+    else:
+        channels = [c.strip() for c in os.environ.get("INVENTORY_CHANNELS", ",".join(CHANNELS)).split(",") if c.strip()]
+        unknown = sorted(set(channels) - set(CHANNELS))
+        if unknown:
+            parser.error(f"INVENTORY_CHANNELS lists {', '.join(unknown)}; channels are {', '.join(CHANNELS)}")
+        args.plugins = [f"tap-{c}-inventory" + ("--reconcile" if args.reconcile else "") for c in channels]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        root = project_root(Path.cwd())
+        lock_path = Path(args.lock) if args.lock else root / "output" / "sync.lock"
+        lock_fd = acquire(lock_path, args.lock_wait)
+        if lock_fd is None:
+            holder = lock_path.read_text().strip() if lock_path.exists() else "unknown"
+            say(f"skipped: the previous pass still holds {lock_path.name} ({holder}) after {args.lock_wait:g} s")
+            return 0
+        sources = resolve(root, args.environment, args.plugins)
+    except StoreError as exc:
+        say(str(exc), "error")
+        return 2
+    runner = Runner(args, root, sources, lock_fd)
+    began = time.monotonic()
+    say(f"environment {args.environment}, warehouse {args.warehouse}, sources "
+        f"{', '.join(s.plugin for s in sources)} (state id suffix {runner.suffix})")
+    while True:
+        started = time.monotonic()
+        try:
+            run = runner.once()
+        except WarehouseDown as exc:
+            say(f"the {args.warehouse} warehouse is not usable, nothing was loaded: {exc}", "error")
+            return 2
+        line = summary(run, time.monotonic() - started)
+        if run.failed:
+            say(line, "error")
+            return 1
+        say(line)
+        if time.monotonic() - began >= args.seconds:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
