@@ -8,6 +8,7 @@ failing the run (and without printing the webhook URL, which is the secret).
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 import subprocess
@@ -81,8 +82,8 @@ def test_alerts_arrive_once_then_changed_then_resolved(tmp_path) -> None:
             assert f"{sku} on {channel}/{store}" in mail.body
         assert "SKU-TEAL-4 at magento/demo-store location src-2: negative stock -3" in mail.body
         assert "SKU-GOLD-5 at shopify/demo-store location 11: moved from 12 to 480" in mail.body
-        assert "source magento.inventory_levels: last loaded 9.0 h ago" in mail.body
-        assert "shopify.inventory_levels" not in mail.body  # fresh sources are not news
+        assert "source magento: no completed sync for 9.0 h" in mail.body
+        assert "source shopify" not in mail.body  # fresh sources are not news
 
         # 2. Same conditions on the next run: nothing is sent.
         proc = send(env)
@@ -101,7 +102,7 @@ def test_alerts_arrive_once_then_changed_then_resolved(tmp_path) -> None:
         changed, resolved = mail.body.split("RESOLVED (2)")
         assert "SKU-RED-1 on shopify/demo-store sells more than the system of record holds: sellable 15" in changed
         assert "SKU-BLUE-2 on bigcommerce/demostore" in resolved
-        assert "source magento.inventory_levels" in resolved
+        assert "source magento: no completed sync" in resolved
         assert "SKU-BLUE-2" in webhook.payloads[1]["text"]
 
         # 4. And the resolved ones are not resolved again.
@@ -204,3 +205,41 @@ def test_starttls_is_verified_before_the_password_is_sent(tmp_path) -> None:
         # Trusted through smtp_ca_file: STARTTLS, then AUTH, then the message.
         send(alerts_env(tmp_path, smtp, webhook, **base, INVENTORY_ALERTS_SMTP_CA_FILE=str(cert)))
         assert len(smtp.mails) == 1 and smtp.mails[0].login == USER
+
+
+def test_a_source_down_and_a_wrong_record_store_are_one_alert_each(tmp_path) -> None:
+    """inventory-sync's status names a failed source with its error line: one "Source down" alert, resolved when
+    the source loads again. A record store id that names no store is one condition, not a discrepancy per SKU."""
+    execute = duck(tmp_path / "warehouse.duckdb")
+    contract_marts.build(execute, date.today())
+    execute("delete from analytics.fct_inventory_discrepancies")
+    execute("delete from analytics.fct_oversell_risk")
+    execute("delete from analytics.fct_inventory_anomalies")
+    execute("update analytics.mart_system_of_record set record_store_id = 'typo', record_skus = 0, status = 'no_rows'")
+    line = "Shopify rejected the access token (HTTP 401) for store demo-store: check access_token"
+    status = tmp_path / "run-status.json"
+
+    def write_status(failed: bool) -> None:
+        sources = [{"name": f"tap-{c}-inventory", "channel": c, "store": s, "status": "ok", "error": ""}
+                   for c, s in contract_marts.STORES]
+        if failed:
+            sources[0].update(status="failed", error=line)
+        status.write_text(json.dumps({"sources": sources, "steps": [{"name": "dbt build", "status": "ok"}]}))
+
+    with smtp_server(USER, PASSWORD) as smtp, webhook_server() as webhook:
+        env = alerts_env(tmp_path, smtp, webhook, INVENTORY_ALERTS_RUN_STATUS=str(status))
+        write_status(failed=True)
+        send(env)
+        mail = smtp.mails[0]
+        assert mail.subject == "Inventory alerts: 2 new"
+        assert f"Source down (1)\r\n    - shopify/demo-store did not load (tap-shopify-inventory): {line}" in mail.body
+        assert ("the system of record magento/typo has no SKUs in the mart, so nothing is compared and no discrepancy "
+                "is alerted: check INVENTORY_RECORD_STORE_ID (the mart holds bigcommerce/demostore, magento/demo-store, "
+                "shopify/demo-store)") in mail.body
+        write_status(failed=False)
+        send(env)
+        assert smtp.mails[1].subject == "Inventory alerts: 1 resolved"
+        assert "shopify/demo-store did not load" in smtp.mails[1].body
+        status.unlink()  # no status to read (alerts run on their own): nothing is resolved or raised from it
+        proc = send(env)
+        assert len(smtp.mails) == 2 and "no inventory-sync status at" in proc.stderr

@@ -59,6 +59,9 @@ def warehouse(tmp_path: Path) -> Path:
     return path
 
 
+ONE_STORE = "select sum(available) from analytics.fct_inventory_levels where channel = ? and store_id = ?"
+
+
 def expected_figures(path: Path) -> dict[str, str]:
     horizon = date.today() + timedelta(days=14)
     with duckdb.connect(str(path), read_only=True) as con:
@@ -71,7 +74,8 @@ def expected_figures(path: Path) -> dict[str, str]:
             "oversell_skus": str(one("select count(distinct sku) from analytics.fct_oversell_risk")),
             "stockouts": str(one("select count(*) from analytics.fct_stockout_forecast "
                                  "where projected_stockout_date <= ?", horizon)),
-            "available_units": f"{one('select sum(available) from analytics.fct_inventory_levels'):,}",
+            # physical stock counted once: at the system of record, not once per channel showing it
+            "available_units": f"{one(ONE_STORE, *contract_marts.RECORD):,}",
             "stale_sources": "1",
         }
 
@@ -91,7 +95,9 @@ def test_report_renders_in_chromium_with_the_marts_figures(warehouse, tmp_path) 
     assert dom.count("<svg") == 6 and "Not available" not in dom
     for sku, *_ in contract_marts.OVERSELL:
         assert f"<td>{sku}</td>" in dom
-    assert "<td>magento.inventory_levels</td><td>warn</td><td>9.0</td>" in dom
+    assert "<td>magento</td><td>warn</td><td>9.0</td>" in dom
+    assert "Units available at the system of record (magento/demo-store)" in dom
+    assert str(tmp_path) not in dom  # no path of the machine in what a reader sees
     assert "<td>SKU-9</td>" not in dom  # runs out in 300 days: not in the next 14
 
     shot = tmp_path / "report.png"
@@ -112,6 +118,6 @@ def test_a_missing_mart_is_named_not_guessed(warehouse, tmp_path) -> None:
     (tmp_path / "sources.json").unlink()
     dom = write_report(tmp_path).read_text()  # the file itself: Chromium's rendering is the test above
     assert "Not available: analytics.fct_oversell_risk is not in the warehouse (run dbt build)" in dom
-    assert "Not available: no source-freshness results at" in dom
+    assert "Not available: no source-freshness results yet" in dom
     assert 'data-kpi="oversell_skus"><div class="value">n/a<' in dom
     assert dom.count("<svg") == 4

@@ -28,7 +28,12 @@ TABLES = {
                                "accuracy double precision",
     "fct_stockout_forecast": "sku varchar, channel varchar, store_id varchar, sellable_quantity integer, "
                              "units_per_day double precision, days_of_cover double precision, projected_stockout_date date",
+    "fct_sku_channel_availability": "sku varchar, channel varchar, store_id varchar, sellable_quantity integer",
+    "mart_system_of_record": "record_channel varchar, record_store_id varchar, is_set boolean, record_skus integer, "
+                             "status varchar",
 }
+STORES = (("shopify", "demo-store"), ("bigcommerce", "demostore"), ("magento", "demo-store"))
+RECORD = ("magento", "demo-store")
 
 # The seeded problems: what the alerts must name.
 DISCREPANT = [("SKU-RED-1", "shopify", "demo-store", 12, 9), ("SKU-BLUE-2", "bigcommerce", "demostore", 4, 7)]
@@ -67,11 +72,13 @@ def build(execute: Execute, today: date) -> None:
         execute(f"create table analytics.{table} ({columns})")
     insert(execute, "fct_inventory_levels", [
         (channel, store, loc, f"{channel} warehouse {loc}", str(1000 + i), f"SKU-{i}", 10 * i + n, 10 * i + n + 2)
-        for n, (channel, store) in enumerate((("shopify", "demo-store"), ("bigcommerce", "demostore"),
-                                              ("magento", "demo-store")))
+        for n, (channel, store) in enumerate(STORES)
         for loc in ("1", "2")
         for i in range(1, 6)
     ])
+    insert(execute, "fct_sku_channel_availability", [
+        (f"SKU-{i}", channel, store, 2 * (10 * i + n)) for n, (channel, store) in enumerate(STORES) for i in range(1, 6)])
+    insert(execute, "mart_system_of_record", [(*RECORD, True, 5, "ok")])
     insert(execute, "fct_inventory_discrepancies",
            [(sku, ch, st, sell, "magento", "demo-store", rec, sell - rec, True) for sku, ch, st, sell, rec in DISCREPANT]
            + [(f"SKU-{i}", "shopify", "demo-store", i, "magento", "demo-store", i, 0, False) for i in range(1, 9)])
@@ -94,11 +101,12 @@ def build(execute: Execute, today: date) -> None:
 
 
 def freshness_results(path: Path, stale: bool) -> Path:
-    """A dbt `sources.json` with one source table per channel; with `stale`, Magento's levels are late."""
+    """A dbt `sources.json` with each channel's `sync_runs` (where freshness is measured); with `stale`, Magento
+    has not completed a sync for 9 hours."""
     now = datetime.now(timezone.utc)
     results = []
-    for name, age in (("shopify.inventory_levels", 60), ("bigcommerce.inventory_levels", 120),
-                      ("magento.inventory_levels", 9 * 3600 if stale else 90)):
+    for name, age in (("shopify.sync_runs", 60), ("bigcommerce.sync_runs", 120),
+                      ("magento.sync_runs", 9 * 3600 if stale else 90)):
         status = "warn" if age > 7200 else "pass"
         results.append({
             "unique_id": f"source.inventory.{name}", "status": status,

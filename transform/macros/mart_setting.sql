@@ -3,8 +3,8 @@
         then the default below. One place for every knob (transform/README.md lists them). -#}
     {%- set settings = {
         'sku_case': ('INVENTORY_SKU_CASE', 'upper'),
-        'record_channel': ('INVENTORY_RECORD_CHANNEL', 'magento'),
-        'record_store_id': ('INVENTORY_RECORD_STORE_ID', 'demo-store'),
+        'record_channel': ('INVENTORY_RECORD_CHANNEL', ''),
+        'record_store_id': ('INVENTORY_RECORD_STORE_ID', ''),
         'discrepancy_tolerance': ('INVENTORY_DISCREPANCY_TOLERANCE', '0'),
         'velocity_window_days': ('INVENTORY_VELOCITY_WINDOW_DAYS', '7'),
         'anomaly_k': ('INVENTORY_ANOMALY_K', '5'),

@@ -1,4 +1,4 @@
-"""What is wrong right now, read from the mart and from dbt's source-freshness results.
+"""What is wrong right now, read from the mart, dbt's source-freshness results and inventory-sync's status.
 
 A condition has a stable `key` (what it is about) and a `fingerprint` (its state): a new key is a new alert,
 a known key with another fingerprint a changed one, a key that is gone a resolved one. Quantities are in the
@@ -18,12 +18,15 @@ from .warehouse import Warehouse
 log = logging.getLogger("inventory_alerts")
 
 KINDS = {
+    "source_down": "Source down",
+    "record": "System of record",
     "discrepancy": "Channels disagree",
     "oversell": "Oversell risk",
     "anomaly": "Stock anomaly",
     "freshness": "Stale source",
 }
-MARTS = {"discrepancy": "fct_inventory_discrepancies", "oversell": "fct_oversell_risk", "anomaly": "fct_inventory_anomalies"}
+MARTS = {"record": "mart_system_of_record", "discrepancy": "fct_inventory_discrepancies",
+         "oversell": "fct_oversell_risk", "anomaly": "fct_inventory_anomalies"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,25 @@ def _n(value: object) -> str:
         return "none"
     number = float(value)
     return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def system_of_record(wh: Warehouse, settings: Settings) -> list[Condition]:
+    """One condition when nothing can be compared with the system of record: none is set while several channel
+    stores are synced, or the one set has no SKUs in the mart (a store id that names no store)."""
+    (record,) = wh.rows(f"select record_channel, record_store_id, status from {settings.schema}.mart_system_of_record")
+    stores = [f"{r['channel']}/{r['store_id']}" for r in wh.rows(
+        f"select distinct channel, store_id from {settings.schema}.fct_sku_channel_availability order by channel, store_id")]
+    if record["status"] == "not_set" and len(stores) > 1:
+        return [Condition("record", "record|not_set", "not_set",
+                          f"no system of record is set, so no channel is compared with it: set "
+                          f"INVENTORY_RECORD_CHANNEL and INVENTORY_RECORD_STORE_ID to one of {', '.join(stores)}")]
+    if record["status"] == "no_rows":
+        where = f"{record['record_channel']}/{record['record_store_id']}"
+        return [Condition("record", f"record|{where}", "no_rows",
+                          f"the system of record {where} has no SKUs in the mart, so nothing is compared and no "
+                          f"discrepancy is alerted: check INVENTORY_RECORD_STORE_ID (the mart holds "
+                          f"{', '.join(stores) or 'no channel store yet'})")]
+    return []
 
 
 def discrepancies(wh: Warehouse, settings: Settings) -> list[Condition]:
@@ -117,6 +139,34 @@ def anomalies(wh: Warehouse, settings: Settings) -> list[Condition]:
     return list(found.values())
 
 
+def sources_down(settings: Settings) -> list[Condition] | None:
+    """Sources (and a dbt build) that failed in inventory-sync's last pass, with their error lines; None when
+    there is no status to read (alerts run outside inventory-sync)."""
+    if not settings.run_status:
+        return None
+    path = Path(settings.run_status)
+    try:
+        status = json.loads(path.read_text())
+    except FileNotFoundError:
+        log.warning("alerts: no inventory-sync status at %s; sources down skipped", path)
+        return None
+    except ValueError as exc:
+        log.warning("alerts: cannot read %s (%s); sources down skipped", path, exc)
+        return None
+    found = []
+    for source in status.get("sources", []):
+        if source.get("status") != "failed":
+            continue
+        where = f"{source.get('channel')}/{source.get('store') or '(no store set)'}"
+        found.append(Condition("source_down", f"source_down|{source.get('channel')}|{source.get('store')}", "down",
+                               f"{where} did not load ({source['name']}): {source.get('error') or 'failed'}"))
+    for step in status.get("steps", []):
+        if step.get("name") == "dbt build" and step.get("status") == "failed":
+            found.append(Condition("source_down", "source_down|dbt build", "down",
+                                   f"the mart was not rebuilt: dbt build failed: {step.get('error') or 'failed'}"))
+    return found
+
+
 def freshness(settings: Settings) -> list[Condition] | None:
     """Stale sources from dbt's `sources.json`; None when there is no such file (nothing known)."""
     path = Path(settings.freshness_results)
@@ -134,6 +184,7 @@ def freshness(settings: Settings) -> list[Condition] | None:
         if status not in settings.freshness_statuses:
             continue
         source = r["unique_id"].removeprefix("source.").split(".", 1)[-1]
+        channel, _, table = source.partition(".")
         age = r.get("max_loaded_at_time_ago_in_s")
         if age is None:
             what = f"freshness could not be checked: {r.get('error') or r.get('message') or status}"
@@ -141,8 +192,10 @@ def freshness(settings: Settings) -> list[Condition] | None:
             criteria = r.get("criteria") or {}
             limit = criteria.get("error_after" if status == "error" else "warn_after") or {}
             after = f" (limit {limit.get('count')} {limit.get('period')})" if limit.get("count") else ""
-            what = f"last loaded {age / 3600:.1f} h ago{after}"
-        found.append(Condition("freshness", f"freshness|{r['unique_id']}", str(status), f"source {source}: {what}"))
+            what = (f"no completed sync for {age / 3600:.1f} h{after}" if table == "sync_runs"
+                    else f"last loaded {age / 3600:.1f} h ago{after}")
+        found.append(Condition("freshness", f"freshness|{r['unique_id']}", str(status), f"source {channel}: {what}"
+                               if table == "sync_runs" else f"source {source}: {what}"))
     return found
 
 
@@ -150,7 +203,11 @@ def current(wh: Warehouse, settings: Settings) -> tuple[list[Condition], set[str
     """Every condition now, and the kinds that could be read (a kind not read resolves nothing)."""
     conditions: list[Condition] = []
     read: set[str] = set()
-    readers = {"discrepancy": discrepancies, "oversell": oversell, "anomaly": anomalies}
+    down = sources_down(settings)
+    if down is not None:
+        conditions += down
+        read.add("source_down")
+    readers = {"record": system_of_record, "discrepancy": discrepancies, "oversell": oversell, "anomaly": anomalies}
     for kind, reader in readers.items():
         if not wh.has_table(settings.schema, MARTS[kind]):
             log.warning("alerts: %s.%s is missing (run dbt build); %s skipped", settings.schema, MARTS[kind], KINDS[kind])

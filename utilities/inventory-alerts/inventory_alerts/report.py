@@ -223,8 +223,20 @@ class Report:
         if rows is None:
             self.kpis.append(Kpi("available_units", "Units available", "n/a", "bad"))
             return self._missing(title, "fct_inventory_levels")
-        total = sum(float(r["available"] or 0) for r in rows)
-        self.kpis.append(Kpi("available_units", "Units available", _num(total) or "0"))
+        # Each channel store shows the same physical stock: adding them up would count it once per channel. The
+        # KPI counts it once, at the system of record; without one, per channel store.
+        per_store: dict[str, float] = defaultdict(float)
+        for r in rows:
+            per_store[f"{r['channel']}/{r['store_id']}"] += float(r["available"] or 0)
+        record = self._record()
+        if record in per_store:
+            self.kpis.append(Kpi("available_units", f"Units available at the system of record ({record})",
+                                 _num(per_store[record]) or "0"))
+        elif per_store:
+            self.kpis.append(Kpi("available_units", "Units available per channel store (no system of record set)",
+                                 " / ".join(_num(v) or "0" for v in per_store.values())))
+        else:
+            self.kpis.append(Kpi("available_units", "Units available", "0"))
         if not rows:
             return Panel(title, missing="no inventory levels yet")
         fig, ax = plt.subplots(figsize=(6.2, 0.6 + 0.32 * len(rows)))
@@ -234,14 +246,24 @@ class Report:
         ax.bar_label(bars, labels=[_num(v) for v in values], padding=2, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("units available")
-        return Panel(title, _svg(fig), f"{_num(total)} units available at {len(rows)} locations")
+        locations = Counter(f"{r['channel']}/{r['store_id']}" for r in rows)
+        note = "; ".join(f"{store}: {_num(total) or '0'} units at {locations[store]} locations"
+                         for store, total in per_store.items())
+        return Panel(title, _svg(fig), note + (" (each channel store shows the same shared stock, so the totals "
+                                               "are not added up)" if len(per_store) > 1 else ""))
+
+    def _record(self) -> str | None:
+        """The system of record as `channel/store_id`, when one is set."""
+        rows = self._rows("mart_system_of_record",
+                          "select record_channel, record_store_id from {schema}.mart_system_of_record where is_set")
+        return f"{rows[0]['record_channel']}/{rows[0]['record_store_id']}" if rows else None
 
     def freshness(self) -> Panel:
         title = "Source freshness"
         path = Path(self.s.freshness_results)
         if not path.exists():
             self.kpis.append(Kpi("stale_sources", "Stale sources", "n/a", "bad"))
-            return Panel(title, missing=f"no source-freshness results at {path} (run dbt source freshness)")
+            return Panel(title, missing="no source-freshness results yet (run dbt source freshness)")
         data = json.loads(path.read_text())
         results = sorted(data.get("results", []), key=lambda r: r["unique_id"])
         stale = [r for r in results if r.get("status") in self.s.freshness_statuses]
@@ -249,9 +271,10 @@ class Report:
         table = []
         for r in results:
             age = r.get("max_loaded_at_time_ago_in_s")
-            table.append({"source": r["unique_id"].removeprefix("source.").split(".", 1)[-1],
-                          "status": r.get("status"), "hours since load": "" if age is None else f"{age / 3600:.1f}",
-                          "last loaded": str(r.get("max_loaded_at") or "")[:19].replace("T", " ")})
+            source = r["unique_id"].removeprefix("source.").split(".", 1)[-1]
+            table.append({"source": source.removesuffix(".sync_runs"),
+                          "status": r.get("status"), "hours since a sync": "" if age is None else f"{age / 3600:.1f}",
+                          "last completed": str(r.get("max_loaded_at") or "")[:19].replace("T", " ")})
         checked = str(data.get("metadata", {}).get("generated_at", ""))[:19].replace("T", " ")
         aged = [r for r in results if r.get("max_loaded_at_time_ago_in_s") is not None]
         figure = ""
@@ -263,7 +286,7 @@ class Report:
             ax.barh([t["source"] for t, r in zip(table, results) if r in aged], [a / scale for a in ages],
                     color=[colors.get(r.get("status"), FALLBACK) for r in aged])
             ax.invert_yaxis()
-            ax.set_xlabel(f"{unit} since the last load (green: fresh, amber: warn, red: error)")
+            ax.set_xlabel(f"{unit} since the last completed sync (green: fresh, amber: warn, red: error)")
             figure = _svg(fig)
         return Panel(title, figure, f"dbt source freshness checked at {checked} UTC; {len(stale)} of {len(results)} stale",
                      table=table)
@@ -271,7 +294,7 @@ class Report:
     def build(self) -> dict[str, Any]:
         panels = [self.accuracy(), self.discrepancies(), self.oversell(), self.stockouts(),
                   self.stock_by_location(), self.freshness()]
-        return {"kpis": self.kpis, "panels": panels, "source": self.wh.name,
+        return {"kpis": self.kpis, "panels": panels, "source": f"{self.wh.label}, schema {self.s.schema}",
                 "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 

@@ -25,6 +25,7 @@ class Settings:
     schema: str = "analytics"                  # where dbt builds the mart
     memory_schema: str = "alerts"              # where `sent_alerts` remembers what was sent
     freshness_results: str = "transform/target/sources.json"
+    run_status: str = ""                       # inventory-sync's status of its pass: which sources are down
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_tls: str = "starttls"                 # starttls | ssl | none
@@ -69,6 +70,7 @@ class Settings:
             schema=get("schema", default.schema),
             memory_schema=get("memory_schema", default.memory_schema),
             freshness_results=get("freshness_results", default.freshness_results),
+            run_status=get("run_status", ""),
             smtp_host=get("smtp_host", ""),
             smtp_port=int(number("smtp_port", int)),
             smtp_tls=get("smtp_tls", default.smtp_tls).lower(),

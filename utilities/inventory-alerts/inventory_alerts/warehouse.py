@@ -20,6 +20,7 @@ class Warehouse:
             if not Path(settings.path).exists():
                 raise SettingsError(f"no DuckDB warehouse at {settings.path} (set WAREHOUSE_PATH; run the sync first)")
             self.name = settings.path
+            self.label = "DuckDB warehouse"
             self._con = duckdb.connect(settings.path, read_only=read_only)
         else:
             try:
@@ -33,6 +34,7 @@ class Warehouse:
                 raise SettingsError(f"cannot reach PostgreSQL (PG* variables): {first}") from None
             info = self._con.info
             self.name = f"postgresql://{info.host}:{info.port}/{info.dbname}"
+            self.label = f"PostgreSQL database {info.dbname}"
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.kind == "postgres" else sql

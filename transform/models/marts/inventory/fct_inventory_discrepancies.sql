@@ -1,12 +1,19 @@
 -- Every channel store's sellable quantity of a SKU against the system of record (settings record_channel and
 -- record_store_id): one row per SKU x channel store that is not the record, for the SKUs the record or that
 -- channel store tracks. A SKU one side does not track counts as 0 there. Flagged when the two differ by more
--- than the setting discrepancy_tolerance (units).
+-- than the setting discrepancy_tolerance (units). Nothing is compared while the record is not set or has no rows
+-- (mart_system_of_record says which): a wrong store id must not flag every SKU of every channel.
 with
 
 availability as (
 
     select * from {{ ref('fct_sku_channel_availability') }}
+
+),
+
+system_of_record as (
+
+    select * from {{ ref('mart_system_of_record') }}
 
 ),
 
@@ -78,6 +85,8 @@ final as (
         record.sku is not null as record_tracks_sku
 
     from compared
+    inner join system_of_record
+        on system_of_record.status = 'ok'
     left join availability as channel_side
         on
             compared.sku = channel_side.sku
