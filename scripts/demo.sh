@@ -63,12 +63,16 @@ export TAP_MAGENTO_INVENTORY_STORE_ID=demo-store
 export TAP_MAGENTO_INVENTORY_ACCESS_TOKEN=mg_sandbox_demo-store
 rm -f "$WAREHOUSE_PATH"
 
-echo "demo: meltano run inventory-sync (three taps -> target-duckdb, dbt build, source freshness, alerts)"
+# The demo has its own Meltano environment (its state ids and its system of record never meet a real store's)
+# and starts from scratch every time (--full-refresh): the sandbox stores are new on every run.
+export MELTANO_ENVIRONMENT=demo
+echo "demo: inventory-sync (three taps -> target-duckdb, dbt build, source freshness, alerts)"
 started=$(date +%s)
-# The taps' progress and per-stream summary lines, and the alerts' lines, as they come; everything in the log.
+# The taps' progress and per-stream summary lines, the alerts' lines and the pass's last line, as they come;
+# everything in the log.
 set +e
-.venv/bin/meltano run --full-refresh inventory-sync 2>&1 | tee output/demo-run.log \
-  | grep --line-buffered -E "(Progress of|Synced) [a-z_]+: |inventory-alerts +alerts: " \
+.venv/bin/inventory-sync --full-refresh --lock output/demo.lock 2>&1 | tee output/demo-run.log \
+  | grep --line-buffered -E "(Progress of|Synced) [a-z_]+: |inventory-alerts +alerts: |inventory-sync: " \
   | sed -u -E 's/^[^ ]+ +\[[a-z ]+\] +/  /'
 job_status=${PIPESTATUS[0]}
 set -e

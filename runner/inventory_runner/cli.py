@@ -76,7 +76,8 @@ class Runner:
 
     def meltano(self, blocks: list[str], *, state: bool = False, env: dict[str, str] | None = None) -> meltano.Result:
         # --force: the lock proves no other pass is alive, so a run a crash left "running" must not block us.
-        options = ("--force", f"--state-id-suffix={self.suffix}") if state else ()
+        options = ("--force", f"--state-id-suffix={self.suffix}",
+                   *(["--full-refresh"] if self.args.full_refresh else [])) if state else ()
         return meltano.run(self.root, self.args.environment, blocks, options=options,
                            env={**os.environ, **(env or {})}, pass_fds=(self.lock_fd,))
 
@@ -221,6 +222,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lock", help="lock file (default: output/sync.lock in the project)")
     parser.add_argument("--lock-wait", type=float, default=0,
                         help="seconds to wait for a running pass to end before skipping this one (default 0)")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="ignore the bookmarks: read everything again (the demo, whose stores are new each time)")
     parser.add_argument("--reconcile", action="store_true",
                         help="the nightly full snapshot: each tap's --reconcile plugin, so vanished rows are removed")
     parser.add_argument("--warehouse", choices=WAREHOUSES,
