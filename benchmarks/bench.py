@@ -385,7 +385,7 @@ def freshness(spec: dict, work: Path) -> dict:
         batch_ok = visible(changes)
         if not runs:  # tiny runs: the batch run is the one sample
             runs.append({"job_s": batch_s, "change_to_mart_s": time.perf_counter() - changed_at, "visible": batch_ok})
-        schedule = on_schedule(spec["schedule"], env, job, change, visible, work)
+        schedule = on_schedule(spec["schedule"], env, change, visible, work)
     # For comparison, a plain one-run-per-minute cron line: a change waits for the next tick (uniform over the
     # minute), then one job run. Sampled with a fixed seed from the measured job durations.
     rng = random.Random(11)
@@ -398,18 +398,16 @@ def freshness(spec: dict, work: Path) -> dict:
             "all_visible": all(r["visible"] for r in runs), "schedule": schedule}
 
 
-def on_schedule(spec: dict, env: dict, job: list[str], change, visible, work: Path) -> dict:
+def on_schedule(spec: dict, env: dict, change, visible, work: Path) -> dict:
     """The one-minute schedule as shipped: a cron tick every ``tick_s`` starts
-    ``flock -w <wait> sync.lock scripts/run-back-to-back.sh --for <for_s> <job>`` (README, cron), while stock
-    changes at random moments. A change's latency runs from the change to the end of the first job run that
-    started after it (an upper bound: a run already under way may have read it sooner); at the end every
-    change must be in the mart."""
+    ``inventory-sync --for <for_s> --lock-wait <wait>`` (README, cron), while stock changes at random moments. A
+    change's latency runs from the change to the `mart rebuilt` line of the first pass that started after it (an
+    upper bound: a pass already under way may have read it sooner); at the end every change must be in the mart."""
     lock, logs = work / "sync.lock", []
     tick_s, ticks = spec["tick_s"], spec["ticks"]
-    env = {**env, "MELTANO": str(VENV_BIN / "meltano")}
     rng = random.Random(13)
     began = time.time()
-    # Changes fall anywhere in the ticks' span except the last tick's tail, so a run always starts after them.
+    # Changes fall anywhere in the ticks' span except the last tick's tail, so a pass always starts after them.
     span = (ticks - 1) * tick_s + spec["for_s"] * 0.5
     moments = sorted(began + rng.uniform(0, span) for _ in range(spec["changes"]))
     events = sorted([(began + i * tick_s, "tick") for i in range(ticks)] + [(m, "change") for m in moments])
@@ -421,23 +419,25 @@ def on_schedule(spec: dict, env: dict, job: list[str], change, visible, work: Pa
             logs.append(log)
             with log.open("w") as out:
                 procs.append(subprocess.Popen(
-                    ["flock", "-w", str(int(tick_s * 5 / 6)), str(lock), str(ROOT / "scripts" / "run-back-to-back.sh"),
-                     "--for", str(spec["for_s"]), *job[1:]],
+                    [str(VENV_BIN / "inventory-sync"), "--for", str(spec["for_s"]), "--lock-wait",
+                     str(int(tick_s * 5 / 6)), "--lock", str(lock)],
                     cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
         else:
             changes.append((time.time(), change(1)))
     for proc in procs:
         proc.wait()
+    if any(proc.returncode != 0 for proc in procs):
+        tail = "\n".join("\n".join(log.read_text().splitlines()[-15:]) for log in logs)
+        raise SystemExit(f"bench: a scheduled pass failed:\n{tail}")
     runs = []
     for log in logs:
+        started = None
         for line in log.read_text().splitlines():
-            if line.startswith("run-back-to-back: run started"):
-                words = line.split()
-                runs.append({"started": float(words[3]), "ended": float(words[5]), "exit": int(words[7])})
-    failed = [r for r in runs if r["exit"] != 0]
-    if failed:
-        tail = "\n".join("\n".join(log.read_text().splitlines()[-15:]) for log in logs)
-        raise SystemExit(f"bench: a scheduled job run failed:\n{tail}")
+            if "inventory-sync: pass started" in line:
+                started = _stamp(line)
+            elif "inventory-sync: mart rebuilt" in line and started is not None:
+                runs.append({"started": started, "ended": _stamp(line)})
+                started = None
     latencies = []
     for at, _ in changes:
         after = [r for r in runs if r["started"] >= at]
@@ -449,6 +449,11 @@ def on_schedule(spec: dict, env: dict, job: list[str], change, visible, work: Pa
             "job_runs_s": [r["ended"] - r["started"] for r in runs], "latencies_s": latencies,
             "p50_s": pct(latencies, 50), "p95_s": pct(latencies, 95), "max_s": max(latencies, default=float("nan")),
             "all_visible": visible([c for _, batch in changes for c in batch])}
+
+
+def _stamp(line: str) -> float:
+    """The epoch seconds of an inventory-sync line (it starts with an ISO time to the millisecond)."""
+    return datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
 
 
 def pct(values: list[float], p: float) -> float:

@@ -96,5 +96,21 @@ def run_meltano(env: dict[str, str], *args: str, timeout: int = 600) -> subproce
     return proc
 
 
+def run_sync(env: dict[str, str], *args: str, timeout: int = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`inventory-sync ARGS` (runner/), the pass a user schedules, in the project root; its lock and status file
+    beside the test's warehouse. Fails the test with the log tail when the pass fails (unless check=False)."""
+    runner = VENV_BIN / "inventory-sync"
+    require(runner.exists(), "inventory-sync is not installed: run scripts/setup.sh")
+    work = Path(env["WAREHOUSE_PATH"]).parent
+    proc = subprocess.run(
+        [str(runner), "--lock", str(work / "sync.lock"), *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+    )
+    if check and proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        pytest.fail(f"inventory-sync {' '.join(args)} exited {proc.returncode}:\n{tail}")
+    return proc
+
+
 def which(executable: str) -> str | None:
     return shutil.which(executable, path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")

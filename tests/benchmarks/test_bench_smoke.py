@@ -66,7 +66,7 @@ def test_bench_tiny_run_has_every_section(tmp_path: Path) -> None:
 
     fresh = res["freshness"]
     assert fresh["all_visible"] and fresh["batch_visible"] and fresh["levels"] > 0
-    scheduled = fresh["schedule"]  # cron ticks starting scripts/run-back-to-back.sh, as the README ships it
+    scheduled = fresh["schedule"]  # cron ticks starting inventory-sync --for, as the README ships it
     assert scheduled["all_visible"] and scheduled["runs"] >= scheduled["ticks"]
     assert scheduled["measured"] == scheduled["changes"] > 0
 

@@ -1,6 +1,6 @@
 """The job a user schedules, end to end, with alerts: three shared-catalog sandbox stores with seeded problems
-(discrepancies, oversell risks, anomalies), `meltano run inventory-sync` (taps -> DuckDB -> dbt build -> dbt
-source freshness -> inventory-alerts), a real SMTP server and webhook receiver on loopback.
+(discrepancies, oversell risks, anomalies), the scheduled pass `inventory-sync` (taps -> DuckDB -> dbt build ->
+dbt source freshness -> inventory-alerts), a real SMTP server and webhook receiver on loopback.
 
 The first run tells both receivers about every seeded problem once; running the alerts again tells nothing;
 a fix at the store, synced again, is one "resolved" message and nothing else is repeated.
@@ -8,7 +8,7 @@ a fix at the store, synced again, is one "resolved" message and nothing else is 
 
 from __future__ import annotations
 
-from conftest import IN_CI, needs_module, run_meltano
+from conftest import IN_CI, needs_module, run_meltano, run_sync
 from support.alert_receivers import smtp_server, webhook_server
 from support.shared_catalog import (
     ANOMALY_KINDS,
@@ -57,7 +57,7 @@ def test_inventory_sync_alerts_once_and_resolves_after_a_fix(meltano_env) -> Non
                "INVENTORY_ALERTS_WEBHOOK_URL": webhook.url}
 
         # 1. The job: every seeded problem in one email and one webhook message.
-        run_meltano(env, "run", "inventory-sync")
+        run_sync(env)
         assert len(smtp.mails) == 1 and len(webhook.payloads) == 1
         mail = smtp.mails[0]
         assert mail.rcpt_tos == ["ops@example.test"] and mail.login == USER

@@ -9,7 +9,7 @@ The story itself is shared with the PostgreSQL and Snowflake tests (tests/suppor
 from __future__ import annotations
 
 import pytest
-from conftest import STORE_ITEMS, needs_module, run_meltano
+from conftest import STORE_ITEMS, needs_module, run_sync
 from support.duckdb_rows import duckdb_rows
 from support.mart import sandboxes, tap_env
 from support.scenario import sync_then_reconcile
@@ -17,8 +17,8 @@ from support.scenario import sync_then_reconcile
 needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 
-def test_demo_jobs_keep_the_mart_equal_to_every_store(meltano_env) -> None:
+def test_scheduled_passes_keep_the_mart_equal_to_every_store(meltano_env) -> None:
     with sandboxes(items=STORE_ITEMS, seed=11) as stores:
         env = tap_env(stores, meltano_env)
-        sync_then_reconcile(lambda job: run_meltano(env, "run", job),
+        sync_then_reconcile(lambda *args: run_sync(env, *args),
                             duckdb_rows(env["WAREHOUSE_PATH"]), stores, STORE_ITEMS)

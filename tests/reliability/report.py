@@ -101,19 +101,24 @@ def render(results: Path) -> str:
     else:
         out += ["(not measured in this run)", ""]
     conc = _load(results, "concurrency")
-    out += ["## 5. Overlapping runs", "",
+    out += ["## 5. Overlapping runs and crashes", "",
             "Meltano (4.4) names each tap -> loader block's job by its state id and refuses a second run of a job",
             "that is running (`Another '...' pipeline is already running`, exit 1; `--force` skips the check).",
-            "State is saved from the loader's STATE lines during the run and merged on the next. This is a check",
-            "in the system database, not a lock: two runs starting at the same instant could both pass it, and",
-            "DuckDB allows one writer, so cron lines use `flock` (README).", ""]
+            "This is a row in its system database, not a lock: two runs starting at the same instant could both",
+            "pass it, and a run killed with -9 leaves the row \"running\" until Meltano calls it stale (minutes), so",
+            "every rerun is refused meanwhile. The scheduled pass, `inventory-sync` (runner/README.md), holds",
+            "`output/sync.lock` for its whole length (its children inherit it): a second pass waits `--lock-wait`",
+            "seconds, then skips its tick with a line; and since holding the lock proves no pass is alive, it runs",
+            "Meltano with `--force`, so the pass after a crash starts at once.", ""]
     if conc:
-        bare, locked = conc["bare"], conc["flock"]
+        bare, passes, crash = conc["bare"], conc["passes"], conc["after_crash"]
         out += [f"Measured (`tests/reliability/test_concurrency.py`): bare `meltano run` overlap: run 1 exit "
-                f"{bare['run1_exit']}, run 2 exit {bare['run2_exit']} (`{_cell(bare['run2_line'])[:200]}`). Under "
-                f"`flock -n`: run 1 exit {locked['run1_exit']}, run 2 exit {locked['run2_exit']} before Meltano "
-                f"starts. After both, the next run's mart equals the truth ({conc['levels']} levels) and the state "
-                "holds a valid bookmark.", ""]
+                f"{bare['run1_exit']}, run 2 exit {bare['run2_exit']} (`{_cell(bare['run2_line'])[:200]}`). Two "
+                f"overlapping passes: pass 1 exit {passes['run1_exit']}, pass 2 exit {passes['run2_exit']} "
+                f"(`{_cell(passes['run2_line'].split('inventory-sync: ')[-1])[:160]}`). A pass killed with -9 (its "
+                "whole process group) mid-sync: bare Meltano then refuses the block (\"already running\"); the next "
+                f"pass started at once and ended with exit {crash['exit']} after {crash['seconds']} s, and the mart "
+                f"equals the truth ({conc['levels']} levels) with a valid bookmark.", ""]
     out += ["## 6. Property-based tests", "",
             "`taps/<tap>/tests/test_properties.py` (hypothesis, run by `scripts/check-tap-alone.sh`): timestamp",
             "normalization (one UTC form, idempotent, never rounded up), the incremental filter (Shopify search",

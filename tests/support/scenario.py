@@ -13,12 +13,12 @@ from collections.abc import Callable
 from .mart import BIGCOMMERCE, MAGENTO, SHOPIFY, Rows, assert_all_channels_equal_truth, control, mart_levels
 
 
-def sync_then_reconcile(run: Callable[[str], object], rows: Rows, stores: dict[str, object], items: int,
+def sync_then_reconcile(run: Callable[..., object], rows: Rows, stores: dict[str, object], items: int,
                         after_first_sync: Callable[[], None] | None = None) -> None:
-    """`run("inventory-sync")` / `run("inventory-reconcile")` runs that job on the warehouse under test."""
+    """`run()` runs one inventory-sync pass on the warehouse under test, `run("--reconcile")` the nightly one."""
     shopify = stores["shopify"]
 
-    run("inventory-sync")
+    run()
     counts = assert_all_channels_equal_truth(rows, stores)
     assert counts["shopify"] > items  # most items are stocked at several locations
     staged_items = rows("select count(*) as n from analytics.stg_shopify__inventory_items")
@@ -29,7 +29,7 @@ def sync_then_reconcile(run: Callable[[str], object], rows: Rows, stores: dict[s
     assert len(control(shopify, "stock", changes=25, seed=3)["changed"]) == 25
     assert len(stores["bigcommerce"].change_stock(BIGCOMMERCE.store, n=25, seed=3)) == 25
     assert len(stores["magento"].change_stock(MAGENTO.store, n=25, seed=3)) == 25
-    run("inventory-sync")
+    run()
     assert_all_channels_equal_truth(rows, stores)
 
     truth = shopify.truth(SHOPIFY.store)
@@ -39,10 +39,10 @@ def sync_then_reconcile(run: Callable[[str], object], rows: Rows, stores: dict[s
     gone_item = truth["inventory_items"][-1]["inventory_item_id"]
     control(shopify, "delete_item", inventory_item_id=gone_item)
     key = (SHOPIFY.store, gone_level["location_id"], gone_level["inventory_item_id"])
-    run("inventory-sync")
+    run()
     assert key in mart_levels(rows), "an incremental sync cannot see a disconnected level"
 
-    run("inventory-reconcile")
+    run("--reconcile")
     after = mart_levels(rows)
     assert key not in after
     assert not [k for k in after if k[2] == gone_item]

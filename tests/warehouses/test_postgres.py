@@ -1,24 +1,23 @@
 """PostgreSQL end to end: sandbox store -> tap -> target-postgres -> dbt-postgres, against ground truth.
 
-Runs the jobs a user runs (`meltano --environment=postgres run inventory-sync--postgres`, then the reconcile
-job) with only environment variables set, in a database created for the test. Meltano's state lives in that
+Runs the passes a user schedules (`inventory-sync --warehouse postgres`, then the nightly `--reconcile` one)
+with only environment variables set, in a database created for the test. Meltano's state lives in that
 same database. Without a PostgreSQL server these tests skip locally and fail under CI=true.
 """
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, meltano_bin, needs_module, run_meltano
+from conftest import STORE_ITEMS, needs_module, run_sync
 from support import postgres
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 
 inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
-ENVIRONMENT = "--environment=postgres"
+WAREHOUSE = ("--warehouse", "postgres")  # environment postgres
 
 
 def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
@@ -27,32 +26,29 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
 
         def state_is_in_postgres() -> None:  # so it survives a lost machine
             states = {r["state_id"] for r in database.rows("select state_id from public.state")}
-            assert "postgres:tap-shopify-inventory-to-target-postgres" in states, states
+            # one state id per tap, carrying the environment and the stores (postgres:tap-...-to-target-postgres:...)
+            assert any(s.startswith("postgres:tap-shopify-inventory-to-target-postgres:") for s in states), states
             local = Path(meltano_env["MELTANO_DATABASE_URI"].removeprefix("sqlite:///"))
             assert not local.exists(), "Meltano wrote a local system database although the state is in PostgreSQL"
 
-        sync_then_reconcile(lambda job: run_meltano(env, ENVIRONMENT, "run", f"{job}--postgres"),
+        sync_then_reconcile(lambda *args: run_sync(env, *WAREHOUSE, *args),
                             database.rows, stores, STORE_ITEMS, after_first_sync=state_is_in_postgres)
 
 
 # ---------------------------------------------------------------------------------------------- clear errors
-# The first task of every postgres job is `warehouse-check:postgres` (utilities/warehouse-check): before the
-# tap reads anything it must say in one line what is wrong, and the job must exit non-zero. Meltano's own state
-# database stays reachable here (MELTANO_DATABASE_URI); when that one is down, Meltano itself fails first.
+# inventory-sync first runs `warehouse-check:postgres` (utilities/warehouse-check): before any tap reads anything
+# it must say in one line what is wrong, and the pass must exit 2 (it cannot start). Meltano's own state database
+# stays reachable here (MELTANO_DATABASE_URI); when that one is down, Meltano itself fails first.
 
 def _failing_job(env: dict[str, str]) -> str:
-    proc = subprocess.run(
-        [str(meltano_bin()), ENVIRONMENT, "run", "inventory-sync--postgres"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL, check=False,
-    )
+    proc = run_sync(env, *WAREHOUSE, timeout=180, check=False)
     output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, f"the job succeeded:\n{output[-3000:]}"
-    lines = [line.split("warehouse-check: ", 1)[1] for line in output.splitlines() if "warehouse-check: " in line]
-    assert len(lines) == 1, f"expected one warehouse-check line, got {lines}:\n{output[-3000:]}"
+    assert proc.returncode == 2, f"the pass did not stop at the check:\n{output[-3000:]}"
+    last = output.strip().splitlines()[-1]
+    assert "the postgres warehouse is not usable, nothing was loaded: warehouse-check: " in last, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert "Running catalog discovery" not in output, "the tap ran although the warehouse is unusable"
-    return lines[0]
-
+    return last.split("warehouse-check: ", 1)[1]
 
 
 def test_unreachable_server_is_one_line(meltano_env, database) -> None:

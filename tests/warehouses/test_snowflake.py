@@ -1,7 +1,7 @@
 """Snowflake end to end on the emulator: sandbox store -> tap -> target-snowflake -> dbt-snowflake.
 
 The loader and dbt are the ones a user installs (`meltano install`), running the user's jobs
-(`meltano --environment=snowflake run inventory-sync--snowflake`). Only the server is not Snowflake:
+(`inventory-sync --warehouse snowflake`). Only the server is not Snowflake:
 fakesnow in server mode plus tests/support/snowflake/server.py, which emulates the user stage load path
 target-snowflake uses (PUT to `@~`, JSON file format, COPY/MERGE from the stage, REMOVE). Connections reach it
 through tests/support/snowflake/sitecustomize (host/port/protocol only). docs/warehouses.md lists exactly
@@ -15,14 +15,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, meltano_bin, needs_module, require, run_meltano
+from conftest import ROOT, STORE_ITEMS, needs_module, require, run_sync
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 from support.snowflake import emulator as snowflake_emulator
 
 inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
-ENVIRONMENT = "--environment=snowflake"
+WAREHOUSE = ("--warehouse", "snowflake")  # environment snowflake
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, emulator) -> None:
     with sandboxes(items=STORE_ITEMS, seed=13) as stores:
         env = {**tap_env(stores, meltano_env), **emulator.env()}
 
-        def run(job: str) -> None:
-            run_meltano(env, ENVIRONMENT, "run", f"{job}--snowflake")
+        def run(*args: str) -> None:
+            run_sync(env, *WAREHOUSE, *args)
             # every batch went PUT -> MERGE -> REMOVE: nothing left in the stage, one raw row per key
             assert emulator.rows("list @FAKESNOW_SHIM.PUBLIC.USER_STAGE") == [], "staged files were not removed"
             raw = emulator.rows("select count(*) as n, count(distinct store_id || '|' || location_id || '|' || "
@@ -112,10 +112,10 @@ def test_unreachable_snowflake_is_one_line(meltano_env, emulator) -> None:
     env = {**offline_tap_env(meltano_env), **emulator.env(), "INVENTORY_SNOWFLAKE_EMULATOR_URL": f"http://127.0.0.1:{closed}",
            "WAREHOUSE_CHECK_TIMEOUT": "5"}
     with snowflake_emulator.redirect_installed():
-        proc = subprocess.run([str(meltano_bin()), ENVIRONMENT, "run", "inventory-sync--snowflake"], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+        proc = run_sync(env, *WAREHOUSE, timeout=180, check=False)
     output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output[-3000:]
-    lines = [line.split("warehouse-check: ", 1)[1] for line in output.splitlines() if "warehouse-check: " in line]
-    assert len(lines) == 1 and lines[0].startswith("cannot reach Snowflake account"), lines or output[-3000:]
+    assert proc.returncode == 2, output[-3000:]
+    last = output.strip().splitlines()[-1]
+    assert "the snowflake warehouse is not usable, nothing was loaded: warehouse-check: cannot reach Snowflake account" \
+        in last, output[-3000:]
     assert "Running catalog discovery" not in output
