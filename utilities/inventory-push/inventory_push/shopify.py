@@ -127,7 +127,8 @@ class ShopifyWriter:
             by_row = {}
             for e in errors:
                 path = e.get("field") or []
-                if len(path) >= 3 and path[1] in ("quantities", "changes") and str(path[2]).isdigit():
+                if len(path) >= 3 and path[1] in ("quantities", "changes") and str(path[2]).isdigit() \
+                        and int(path[2]) < len(pending):
                     by_row.setdefault(int(path[2]), e)
             if not by_row:
                 first = errors[0]
