@@ -64,7 +64,8 @@ def test_absolute_then_relative_with_transaction_ids_and_the_write_log(bc):
 
 
 def test_a_relative_adjustment_needs_an_absolute_one_first(bc):
-    by_variant_ids = {r["variant_id"] for r in bc.truth(STORE)["inventory_items"] if r["inventory_tracking"] == "variant"}
+    by_variant_ids = {r["variant_id"] for r in bc.truth(STORE)["inventory_items"]
+                      if r["inventory_tracking"] == "variant"}
     never_set = next(r for r in bc.truth(STORE)["inventory_levels"]  # seeded empty: never set absolutely
                      if r["on_hand"] == 0 and r["variant_id"] in by_variant_ids)
     item = {"location_id": int(never_set["location_id"]), "variant_id": int(never_set["variant_id"]), "quantity": 2}

@@ -22,7 +22,8 @@ def save(sb, items, token=None):
 
 
 def quantities(sb) -> dict:
-    return {(r["sku"], r["location_id"]): r["quantity"] for r in sb.truth(STORE, ["inventory_levels"])["inventory_levels"]}
+    levels = sb.truth(STORE, ["inventory_levels"])["inventory_levels"]
+    return {(r["sku"], r["location_id"]): r["quantity"] for r in levels}
 
 
 def test_the_store_integration_may_not_save_the_write_integration_may(mg):

@@ -25,7 +25,7 @@ def shop():
 
 def post(sb, query, variables, version="2026-10", token=None):
     resp = requests.post(sb.graphql_url(STORE, version), json={"query": query, "variables": variables},
-                         headers={"X-Shopify-Access-Token": token or f"{sb.token(STORE)}_write"}, timeout=10)
+                         headers={"X-Shopify-Access-Token": token or sb.write_token(STORE)}, timeout=10)
     assert resp.status_code == 200, resp.text
     return resp.json()
 
@@ -116,7 +116,8 @@ def test_2026_04_needs_the_directive_and_change_from_quantity_on_every_row(shop)
     assert old_field["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
     assert "compareQuantity" in old_field["errors"][0]["message"]
     assert levels(shop)[(row["inventory_item_id"], row["location_id"])]["available"] == avail
-    skipped = post(shop, SET % ' @idempotent(key: "k3")', {"input": set_input([(item, loc, 1, {"changeFromQuantity": None})])})
+    skipped = post(shop, SET % ' @idempotent(key: "k3")',
+                   {"input": set_input([(item, loc, 1, {"changeFromQuantity": None})])})
     assert skipped["data"]["inventorySetQuantities"]["userErrors"] == []  # null opts out of the check
     assert levels(shop)[(row["inventory_item_id"], row["location_id"])]["available"] == 1
 
@@ -153,11 +154,12 @@ def test_before_2026_01_compare_quantity_and_ignore_compare_quantity(shop):
     unknown = post(shop, SET % "", {"input": set_input([(item, loc, 1, {"changeFromQuantity": 4})])},
                    version="2025-07")
     assert unknown["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
-    directive = post(shop, SET % ' @idempotent(key: "x")', {"input": set_input([(item, loc, 5, {"compareQuantity": 4})])},
-                     version="2025-07")
+    directive = post(shop, SET % ' @idempotent(key: "x")',
+                     {"input": set_input([(item, loc, 5, {"compareQuantity": 4})])}, version="2025-07")
     assert directive["errors"][0]["extensions"]["code"] == "undefinedDirective"
     # 2026-01: changeFromQuantity wins over compareQuantity; the directive is optional
-    both = post(shop, SET % "", {"input": set_input([(item, loc, 6, {"compareQuantity": 99, "changeFromQuantity": 4})])},
+    both = post(shop, SET % "",
+                {"input": set_input([(item, loc, 6, {"compareQuantity": 99, "changeFromQuantity": 4})])},
                 version="2026-01")
     assert both["data"]["inventorySetQuantities"]["userErrors"] == []
     assert levels(shop)[key]["available"] == 6

@@ -50,7 +50,8 @@ def test_continue_policy_sells_past_zero_and_concurrent_orders_never_oversell_a_
     with shared(ShopifySandbox, "sh") as sh:
         sold = order(sh, "sh", continues, 3)
         assert sold["accepted"] and sold["policy"] == "continue" and sold["after"] == -3
-        sku = next(s for s in plan.skus if 10 <= plan.quantity("shopify", s) <= 30 and plan.policy("shopify", s) == "deny")
+        sku = next(s for s in plan.skus
+                   if 10 <= plan.quantity("shopify", s) <= 30 and plan.policy("shopify", s) == "deny")
         stock, results = plan.quantity("shopify", sku), []
 
         def buy():
@@ -68,7 +69,8 @@ def test_continue_policy_sells_past_zero_and_concurrent_orders_never_oversell_a_
 
 def test_bad_order_requests_are_400_or_404():
     with ShopifySandbox(stores=["sh"], items=10) as sh:
-        bad = requests.post(f"{sh.url}/_sandbox/order", json={"store": "sh", "sku": "SKU-00001", "quantity": 0}, timeout=10)
+        bad = requests.post(f"{sh.url}/_sandbox/order", json={"store": "sh", "sku": "SKU-00001", "quantity": 0},
+                            timeout=10)
         assert bad.status_code == 400
         missing = requests.post(f"{sh.url}/_sandbox/order", json={"store": "sh", "sku": "NOPE"}, timeout=10)
         assert missing.status_code == 404

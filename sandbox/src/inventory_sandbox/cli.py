@@ -78,7 +78,8 @@ def _add_sales(sub) -> None:
     sales.add_argument("--demand", default="smooth",
                        help="smooth | intermittent | lumpy | trending | seasonal_weekly (optionally kind:key=value,...)"
                             " | mix (the kinds in turn) | a JSON file {sku: process}")
-    sales.add_argument("--weights", default="", help="share of orders per channel, e.g. shopify=2,bigcommerce=1,magento=1")
+    sales.add_argument("--weights", default="",
+                       help="share of orders per channel, e.g. shopify=2,bigcommerce=1,magento=1")
     sales.add_argument("--skus", type=int, help="sell only the first N shared SKUs")
     sales.add_argument("--feed-lag", type=float, metavar="SECONDS",
                        help="feed every order taken elsewhere into the system of record this many simulated seconds "

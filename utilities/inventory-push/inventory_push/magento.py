@@ -94,7 +94,8 @@ class MagentoWriter:
             quantity, status = now.get((r.sku, r.source_code or r.location_id), (None, 0))
             available = None if quantity is None else (math.floor(quantity) if status == 1 else 0)
             if available != r.observed_quantity:
-                shown = "no source item" if quantity is None else f"{available} (quantity {quantity:g}, status {status})"
+                shown = ("no source item" if quantity is None
+                         else f"{available} (quantity {quantity:g}, status {status})")
                 out.append(Entry(r, "stale", "source_items",
                                  detail=f"re-read before writing: the channel shows {shown}, the plan observed "
                                         f"{r.observed_quantity}"))

@@ -84,13 +84,15 @@ def read(wh: Warehouse, schema: str, table: str) -> list[PlanRow]:
         raise SettingsError(f"no plan table {schema}.{table} in {wh.name} (build it: dbt build --select {table})")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise SettingsError(f"the plan table {schema}.{table} lacks columns: {', '.join(missing)} (README.md, 'The plan')")
+        raise SettingsError(f"the plan table {schema}.{table} lacks columns: {', '.join(missing)} "
+                            "(README.md, 'The plan')")
     wanted = [*REQUIRED, *(c for c in OPTIONAL if c in columns)]
     rows = []
     for r in wh.rows(f"select {', '.join(wanted)} from {schema}.{table} order by channel, store_id, location_id, sku"):
         channel = str(r["channel"]).lower()
         if channel not in CHANNELS:
-            raise SettingsError(f"plan row {r['plan_row_id']}: unknown channel {r['channel']!r} (known: {', '.join(CHANNELS)})")
+            raise SettingsError(f"plan row {r['plan_row_id']}: unknown channel {r['channel']!r} "
+                                f"(known: {', '.join(CHANNELS)})")
         if r["mode"] not in MODES:
             raise SettingsError(f"plan row {r['plan_row_id']}: unknown mode {r['mode']!r} (known: {', '.join(MODES)})")
         if r["planned_quantity"] is None or r["observed_quantity"] is None:

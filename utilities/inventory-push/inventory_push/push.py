@@ -103,8 +103,8 @@ def decide(rows: list, settings: Settings, dry_run: bool, done: set[str], last: 
         if row.plan_row_id in done:
             decided.append(Entry(row, "already_done", detail="an earlier run has a final result for this plan row"))
         elif written is not None and (row.observed_at is None or row.observed_at < written + settle):
-            decided.append(Entry(row, "settling", detail=f"observed at {row.observed_at}, before our write at {written} "
-                                                         f"had settled ({settings.settle_seconds:g} s)"))
+            decided.append(Entry(row, "settling", detail=f"observed at {row.observed_at}, before our write at "
+                                                         f"{written} had settled ({settings.settle_seconds:g} s)"))
         elif store is None or store.store_id != row.store_id:
             decided.append(Entry(row, "no_credentials", detail=f"no {row.channel} settings for store {row.store_id}"))
         elif dry_run:

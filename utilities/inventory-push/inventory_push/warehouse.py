@@ -60,7 +60,7 @@ class Warehouse:
         cursor = self._con.cursor()
         cursor.execute(self._sql(sql), params)
         names = [d[0].lower() for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         self._con.cursor().execute(self._sql(sql), params)

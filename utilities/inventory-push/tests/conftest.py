@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
-
 from inventory_sandbox import BigCommerceSandbox, MagentoSandbox, ShopifySandbox
 from inventory_sandbox.catalog import CatalogPlan, apply_catalog
 
@@ -53,7 +52,8 @@ class Stores:
             return next(r for r in levels if r["location_id"] == "60000000001")
         if channel == "bigcommerce":
             item = next(r for r in truth["inventory_items"] if r["variant_id"] == levels[0]["variant_id"])
-            return {**next(r for r in levels if r["location_id"] == "1"), "inventory_tracking": item["inventory_tracking"]}
+            level = next(r for r in levels if r["location_id"] == "1")
+            return {**level, "inventory_tracking": item["inventory_tracking"]}
         return next(r for r in levels if r["location_id"] == "default")
 
     def shown(self, channel: str, sku: str) -> int:
@@ -93,8 +93,9 @@ def env_for(stores: Stores, path: Path, write: bool = True, **extra: str) -> dic
     write-token overrides."""
     env = {
         "INVENTORY_PUSH_WAREHOUSE": "duckdb", "INVENTORY_PUSH_PATH": str(path),
-        "TAP_SHOPIFY_INVENTORY_STORE": STORES["shopify"], "TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN":
-            stores.shopify.token(STORES["shopify"]), "TAP_SHOPIFY_INVENTORY_API_URL": stores.shopify.api_url(STORES["shopify"]),
+        "TAP_SHOPIFY_INVENTORY_STORE": STORES["shopify"],
+        "TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN": stores.shopify.token(STORES["shopify"]),
+        "TAP_SHOPIFY_INVENTORY_API_URL": stores.shopify.api_url(STORES["shopify"]),
         "TAP_BIGCOMMERCE_INVENTORY_STORE_HASH": STORES["bigcommerce"], "TAP_BIGCOMMERCE_INVENTORY_ACCESS_TOKEN":
             stores.bigcommerce.token(STORES["bigcommerce"]),
         "TAP_BIGCOMMERCE_INVENTORY_API_URL": stores.bigcommerce.api_url(STORES["bigcommerce"]),
@@ -104,7 +105,7 @@ def env_for(stores: Stores, path: Path, write: bool = True, **extra: str) -> dic
         "INVENTORY_PUSH_TIMEOUT_SECONDS": "10", "INVENTORY_PUSH_MAX_RETRIES": "2",
     }
     if write:
-        env.update({"INVENTORY_PUSH_SHOPIFY_ACCESS_TOKEN": stores.shopify.token(STORES["shopify"]) + "_write",
+        env.update({"INVENTORY_PUSH_SHOPIFY_ACCESS_TOKEN": stores.shopify.write_token(STORES["shopify"]),
                     "INVENTORY_PUSH_BIGCOMMERCE_ACCESS_TOKEN": stores.bigcommerce.write_token(STORES["bigcommerce"]),
                     "INVENTORY_PUSH_MAGENTO_ACCESS_TOKEN": stores.magento.write_token(STORES["magento"])})
     env.update(extra)
@@ -125,7 +126,8 @@ class PlanBuilder:
         row = {"plan_id": self.plan_id, "mode": self.mode, "channel": channel, "store_id": STORES[channel],
                "location_id": level["location_id"], "sku": CATALOG.listed_sku(channel, sku),
                "inventory_item_id": level["inventory_item_id"], "variant_id": level.get("variant_id"),
-               "product_id": level.get("product_id"), "source_code": level["location_id"] if channel == "magento" else None,
+               "product_id": level.get("product_id"),
+               "source_code": level["location_id"] if channel == "magento" else None,
                "inventory_tracking": level.get("inventory_tracking"), "safety_stock": level.get("safety_stock"),
                "observed_quantity": observed, "observed_at": now() - timedelta(seconds=30),
                "observed_sync_run": "sync-1", "planned_quantity": planned, "is_action": observed != planned,
@@ -151,4 +153,4 @@ def audit(path: Path, sql: str = "select * from push.push_log order by at") -> l
     with duckdb.connect(str(path), read_only=True) as con:
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]

@@ -40,7 +40,8 @@ GUARDS = {
     "too many changes": (
         lambda p: [p.add(c, A, planned=1) for c in ("shopify", "bigcommerce", "magento")],
         {"INVENTORY_PUSH_MAX_CHANGES": "2"}, "3 changes planned, more than 2 (INVENTORY_PUSH_MAX_CHANGES)"),
-    "too many units": (lambda p: p.add("bigcommerce", A, planned=900), {}, "more than 500 (INVENTORY_PUSH_MAX_CHANGE_UNITS)"),
+    "too many units": (lambda p: p.add("bigcommerce", A, planned=900), {},
+                       "more than 500 (INVENTORY_PUSH_MAX_CHANGE_UNITS)"),
     "too large a share": (
         lambda p: p.add("magento", A, planned=20, observed=5, plan_row_id="x"),
         {"INVENTORY_PUSH_MAX_CHANGE_PERCENT": "100"}, "is a 300 % change, more than 100 %"),

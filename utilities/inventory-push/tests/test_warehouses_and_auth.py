@@ -55,7 +55,8 @@ def test_plan_and_audit_in_postgresql(stores, tmp_path, postgres):
     second = push.run(Settings.from_env(env), apply=True)
     assert {e.result for e in second.entries} == {"already_done"}
     assert stores.writes() == {"shopify": 1, "bigcommerce": 1, "magento": 0}
-    rows = con.execute(f"select result, count(*) from {prefix}_audit.push_log group by result order by result").fetchall()
+    rows = con.execute(f"select result, count(*) from {prefix}_audit.push_log group by result order by result"
+                       ).fetchall()
     assert rows == [("already_done", 2), ("applied", 2)]
 
 

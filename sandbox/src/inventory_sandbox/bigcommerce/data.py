@@ -408,9 +408,10 @@ class StoreData:
             value = qty if mode == "absolute" else after.get(k, self.onhand[k]) + qty
             if mode == "relative" and qty < 0 and value < self.safety[k]:
                 # The guide's example: 50 on hand, safety stock 10, -41 -> refused, nothing changes.
-                raise AdjustmentRefused(f"[Item with {identity} at location {self.locations[k % len(self.locations)]['id']}"
-                                        f" has not enough stock to sell: {after.get(k, self.onhand[k]) - self.safety[k]}"
-                                        f" available, adjustment {qty}]")
+                location = self.locations[k % len(self.locations)]["id"]
+                sellable = after.get(k, self.onhand[k]) - self.safety[k]
+                raise AdjustmentRefused(f"[Item with {identity} at location {location} has not enough stock to sell: "
+                                        f"{sellable} available, adjustment {qty}]")
             if not 0 <= value <= 2_147_483_647:
                 raise AdjustmentRefused(f"[Item with {identity}: stock {value} is out of range 0..2147483647]")
             after[k] = value

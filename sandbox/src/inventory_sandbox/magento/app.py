@@ -287,7 +287,8 @@ class MagentoApp(ControlApp):
         params = {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', header)}
         write = params.get("oauth_token") == token_for(name, write=True)
         creds = oauth_credentials(name, write)
-        if params.get("oauth_consumer_key") != creds["consumer_key"] or params.get("oauth_token") != creds["access_token"]:
+        if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (creds["consumer_key"],
+                                                                            creds["access_token"]):
             return "none", False
         method_name = params.get("oauth_signature_method", "")
         if method_name not in ("HMAC-SHA256", "HMAC-SHA1") or params.get("oauth_version", "1.0") != "1.0":

@@ -380,7 +380,8 @@ class StoreData:
             level = next((k for k in self.item_levels(item) if self.level_alive[k]
                           and self.sells_online(self.level_loc[k])), None)
         if level is None:
-            raise NotFound(f"{sku} is not stocked at {'a location that sells online' if location_id is None else location_id}")
+            where = "a location that sells online" if location_id is None else location_id
+            raise NotFound(f"{sku} is not stocked at {where}")
         return item, level
 
     def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list[dict]]:

@@ -283,7 +283,8 @@ def set_quantities(ctx, info, input_: dict) -> dict:
             seen.add(level)
             quantity = row["quantity"]
             if quantity < 0:
-                errors.append(_error("INVALID_QUANTITY_NEGATIVE", [*path, "quantity"], "The quantity can't be negative."))
+                errors.append(_error("INVALID_QUANTITY_NEGATIVE", [*path, "quantity"],
+                                     "The quantity can't be negative."))
                 continue
             if quantity > SET_MAX:
                 errors.append(_error("INVALID_QUANTITY_TOO_HIGH", [*path, "quantity"],
