@@ -177,7 +177,7 @@ def test_adjustments_absolute_relative_and_tracking_mismatch(bc):
     by_variant = next(r for r in items.values() if r["inventory_tracking"] == "variant")
     by_product = next(r for r in items.values() if r["inventory_tracking"] == "product")
     url = f"{bc.api_url(STORE)}/v3/inventory/adjustments"
-    h = {"X-Auth-Token": bc.token(STORE)}
+    h = {"X-Auth-Token": bc.write_token(STORE)}
     before = by_product["updated_at"]
     r = requests.put(f"{url}/absolute", headers=h, json={"reason": "count", "items": [
         {"location_id": 2, "variant_id": int(by_variant["variant_id"]), "quantity": 40},

@@ -62,10 +62,13 @@ def test_linear_cost_of_the_same_query():
         assert Client(sb)(QUERY, {"n": 3})["extensions"]["cost"]["requestedQueryCost"] == 46
 
 
-def test_mutation_costs_10(fresh_client):
+def test_mutation_costs_10_plus_its_payload_objects(fresh_client):
     body = fresh_client('mutation { bulkOperationCancel(id: "gid://shopify/BulkOperation/1") '
                         '{ userErrors { message } } }')
-    assert body["extensions"]["cost"]["requestedQueryCost"] == 10
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 10 + 1  # the mutation, the userErrors objects
+    body = fresh_client('mutation { bulkOperationCancel(id: "gid://shopify/BulkOperation/1") '
+                        '{ bulkOperation { id } userErrors { message } } }')
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 10 + 1 + 1
 
 
 def test_max_cost_exceeded_measured_and_linear(fresh, fresh_client):

@@ -1,5 +1,6 @@
 """``inventory-sandbox serve --platform P``: run one platform's sandbox until SIGTERM/SIGINT, announcing
-``READY <url>`` on stdout.
+``READY <url>`` on stdout. ``inventory-sandbox sales --shopify URL --bigcommerce URL --magento URL ...``: run the
+sales simulator (``sales.py``) against running servers and write its JSON summary.
 
 Each platform runs as its own server. A platform registers here by name and provides a module with
   ``DEFAULT_STORES``               store names used when ``--stores`` is not given
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import signal
 import sys
 import threading
@@ -54,7 +56,82 @@ def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
     if platform is not None:
         group = serve.add_argument_group(f"{platform} options")
         _platform_module(platform).add_arguments(group)
+    _add_sales(sub)
     return parser
+
+
+def _add_sales(sub) -> None:
+    sales = sub.add_parser("sales", help="run the sales simulator against running servers (--catalog shared)",
+                           description="Seeded orders on every channel against one physical stock; counts oversells.")
+    for name in PLATFORMS:
+        sales.add_argument(f"--{name}", metavar="URL", help=f"the {name} sandbox server (omit: no {name} channel)")
+        sales.add_argument(f"--{name}-store", metavar="NAME", help="its store (default: the server's first)")
+    sales.add_argument("--seed", type=int, default=0)
+    when = sales.add_mutually_exclusive_group()
+    when.add_argument("--days", type=float, help="simulated days (default 1)")
+    when.add_argument("--duration", type=float, metavar="SECONDS",
+                      help="wall-clock seconds to run; simulated days = duration * speed / 86400")
+    sales.add_argument("--speed", type=float, default=None,
+                       help="simulated seconds per wall second: 1 real time (default with --duration), 1440 a day a "
+                            "minute, 0 as fast as the stores answer (default with --days)")
+    sales.add_argument("--rate", type=float, default=4.0, help="mean units demanded per SKU per simulated day")
+    sales.add_argument("--demand", default="smooth",
+                       help="smooth | intermittent | lumpy | trending | seasonal_weekly (optionally kind:key=value,...)"
+                            " | mix (the kinds in turn) | a JSON file {sku: process}")
+    sales.add_argument("--weights", default="",
+                       help="share of orders per channel, e.g. shopify=2,bigcommerce=1,magento=1")
+    sales.add_argument("--skus", type=int, help="sell only the first N shared SKUs")
+    sales.add_argument("--feed-lag", type=float, metavar="SECONDS",
+                       help="feed every order taken elsewhere into the system of record this many simulated seconds "
+                            "later (an OMS); default: no feed")
+    sales.add_argument("--restock-every", type=float, metavar="HOURS", help="restock every this many simulated hours")
+    sales.add_argument("--restock-units", type=int, default=10, help="units per SKU per restock")
+    sales.add_argument("--restock-below", type=float, help="restock only SKUs whose physical stock is at most this")
+    sales.add_argument("--receiving", default=None, metavar="CHANNEL[:LOCATION]",
+                       help="where restocks arrive (default: the system of record's default location)")
+    sales.add_argument("--timeline-step", type=float, default=3600, metavar="SECONDS")
+    sales.add_argument("--output", type=Path, help="write the JSON summary here (default: stdout)")
+    sales.add_argument("--demand-csv", type=Path, help="also write the realised daily demand as CSV")
+
+
+def sales(args: argparse.Namespace) -> int:
+    from .sales import Restock, SalesSimulator, export_daily_demand
+
+    urls = {name: getattr(args, name) for name in PLATFORMS if getattr(args, name)}
+    if not urls:
+        raise SystemExit("inventory-sandbox sales: give at least one of --shopify, --bigcommerce, --magento URL")
+    speed = args.speed if args.speed is not None else (1.0 if args.duration is not None else 0.0)
+    if args.duration is not None and speed <= 0:
+        raise SystemExit("inventory-sandbox sales: --duration needs a --speed above 0")
+    days = args.duration * speed / 86400 if args.duration is not None else (args.days or 1.0)
+    demand = args.demand
+    if demand.endswith(".json"):
+        demand = json.loads(Path(demand).read_text())
+    weights = {k.strip(): float(v) for k, _, v in (w.partition("=") for w in args.weights.split(",") if w.strip())}
+    receiving = None
+    if args.receiving:
+        channel, _, location = args.receiving.partition(":")
+        receiving = (channel, location or None)
+    restock = Restock(args.restock_every * 3600, args.restock_units, args.restock_below) if args.restock_every else None
+    try:
+        sim = SalesSimulator.from_urls(
+            urls, {name: getattr(args, f"{name}_store") for name in urls if getattr(args, f"{name}_store")},
+            skus=args.skus, seed=args.seed, days=days, speed=speed, rate=args.rate, demand=demand, weights=weights,
+            feed_lag_s=args.feed_lag, restock=restock, receiving=receiving, timeline_step_s=args.timeline_step)
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"inventory-sandbox sales: {exc}") from None
+    summary = sim.run()
+    text = json.dumps(summary, indent=1)
+    if args.output:
+        args.output.write_text(text + "\n")
+    else:
+        print(text)
+    if args.demand_csv:
+        export_daily_demand(summary, args.demand_csv)
+    t = summary["totals"]
+    print(f"sales: {t['orders']} orders, {t['accepted']} accepted, {t['refused']} refused, {t['oversells']} oversells "
+          f"({t['oversold_units']} units), {t['errors']} errors in {summary['wall_seconds']} s", file=sys.stderr)
+    return 0
 
 
 def _stores(values: list[str] | None, default: list[str]) -> list[str]:
@@ -95,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(_platform_of(argv)).parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "sales":
+        return sales(args)
     return 2
 
 

@@ -9,8 +9,15 @@
   ``_control(method, path, query, body)``       its own routes, falling back to ``self._common_control(...)``
 
 and gets ``control`` (NotFound -> 404, ValueError/KeyError/TypeError -> 400), ``_store`` and the routes every
-platform answers the same way: health, log, log/reset, faults (add, list, clear), config (get, set)
-and bad_data (awkward values in one store, ``baddata.py``).
+platform answers the same way: health, log, log/reset, faults (add, list, clear), config (get, set),
+bad_data (awkward values in one store, ``baddata.py``), and the storefront of the sales simulator:
+
+  POST order   {"store", "sku", "quantity": 1, "location_id"?, "force"?}  a shopper's order, checked and taken from
+               the shown stock under the store's lock (one atomic step): ``{"accepted", "before", "after",
+               "policy", "sku", "inventory_item_id", "location_id"}``. Each platform's ``StoreData.place_order``
+               says what "shows stock" means there; ``force`` takes the units even without stock (an order an OMS
+               imports into the system of record).
+  POST receive {"store", "sku", "quantity", "location_id"?}  stock received at a location (``StoreData.receive``).
 """
 
 from __future__ import annotations
@@ -87,6 +94,20 @@ class ControlApp:
             return Reply.json(200, self._config_with_webhooks())
         if route == ("GET", "config"):
             return Reply.json(200, self._config_with_webhooks())
+        if route in (("POST", "order"), ("POST", "receive")):
+            store = body.get("store")
+            data = self._store(store).data
+            quantity = body.get("quantity", 1)
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+                raise ValueError("quantity must be a whole number of units, 1 or more")
+            with data.lock:
+                if path == "order":
+                    answer, changed = data.place_order(str(body["sku"]), quantity, body.get("location_id"),
+                                                       bool(body.get("force")))
+                else:
+                    answer, changed = data.receive(str(body["sku"]), quantity, body.get("location_id"))
+            webhooks.stock_changed(self, store, changed)
+            return Reply.json(200, answer)
         if route == ("GET", "scenario"):  # the shared catalog's seeded cases (inventory_sandbox.catalog)
             return Reply.json(200, catalog.scenario(self))
         return Reply.json(404, {"error": f"no control route {method} /_sandbox/{path}"})

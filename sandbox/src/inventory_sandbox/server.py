@@ -71,6 +71,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - quiet by default
         pass
 
+    def setup(self):
+        super().setup()
+        # The headers and the body leave in two writes; with Nagle's algorithm the body waits for the client's
+        # delayed ACK of the headers, ~40 ms per answer on a kept-alive connection (measured: 44.7 ms per control
+        # call instead of 0.4 ms). The platforms answer without that stall, so neither should the sandbox.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""

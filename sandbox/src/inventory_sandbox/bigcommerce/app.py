@@ -1,6 +1,8 @@
 """The BigCommerce platform app: REST v3 catalog and Inventory API subset, quota windows, control API.
 
-Routes (served by the generic ``inventory_sandbox.server``), auth ``X-Auth-Token: bc_sandbox_{store_hash}``:
+Routes (served by the generic ``inventory_sandbox.server``), auth ``X-Auth-Token``: the store's token
+``bc_sandbox_{store_hash}`` (read-only scopes by default) or its write token ``bc_sandbox_{store_hash}_write``
+(every scope, ``store_inventory`` included, by default):
   GET  /stores/{store_hash}/v3/catalog/products              include=variants, date_modified:min/max, id:in, sort
   GET  /stores/{store_hash}/v3/catalog/variants              id:in, product_id:in, sku
   GET  /stores/{store_hash}/v3/inventory/locations           location_id:in, location_code:in, is_active
@@ -27,7 +29,7 @@ from ..control import ControlApp
 from ..faults import HTML_PAGE, FaultQueue, request_target
 from ..log import RequestLog
 from ..server import Reply, fmt_seconds
-from .data import TRUTH_STREAMS, NotFound, StoreData, TrackingMismatch
+from .data import TRUTH_STREAMS, AdjustmentRefused, NotFound, StoreData, TrackingMismatch
 
 API_PATH = re.compile(r"^/stores/(?P<store>[^/]+)/v3/(?P<rest>.+?)/?$")
 LOCATION_ITEMS = re.compile(r"^inventory/locations/(?P<id>[^/]+)/items$")
@@ -39,12 +41,18 @@ SCOPE_PRODUCTS = "store_v2_products_read_only"
 SCOPE_INVENTORY = "store_inventory_read_only"
 SCOPE_LOCATIONS = "store_locations_read_only"
 SCOPE_INVENTORY_WRITE = "store_inventory"
-ALL_SCOPES = (SCOPE_PRODUCTS, SCOPE_INVENTORY, SCOPE_LOCATIONS, SCOPE_INVENTORY_WRITE)
+READ_SCOPES = (SCOPE_PRODUCTS, SCOPE_INVENTORY, SCOPE_LOCATIONS)
+ALL_SCOPES = (*READ_SCOPES, SCOPE_INVENTORY_WRITE)
+MAX_ADJUSTMENT_ITEMS = 2000
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def token_for(store: str) -> str:
     return f"bc_sandbox_{store}"
+
+
+def write_token_for(store: str) -> str:
+    return f"bc_sandbox_{store}_write"
 
 
 def problem(status: int, title: str, errors: dict | None = None, **headers) -> Reply:
@@ -117,7 +125,8 @@ class StoreState:
     def __init__(self, data: StoreData, window: QuotaWindow):
         self.data = data
         self.window = window
-        self.scopes = set(ALL_SCOPES)
+        self.scopes = set(READ_SCOPES)  # the store's token
+        self.write_scopes = set(ALL_SCOPES)  # its write token
 
 
 class BigCommerceApp(ControlApp):
@@ -125,9 +134,11 @@ class BigCommerceApp(ControlApp):
     _not_found = NotFound
 
     def __init__(self, stores=("demostore",), locations: int = 4, items: int = 500, seed: int = 7,
-                 window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False):
+                 window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False, read_lag_ms: float = 0):
         self.stores = {name: StoreState(StoreData(name, locations, items, seed), QuotaWindow(window_ms, quota))
                        for name in stores}
+        for state in self.stores.values():
+            state.data.read_lag_s = float(read_lag_ms) / 1000
         self.lowercase_headers = lowercase_headers
         self.log = BigCommerceLog()
         self.faults = FaultQueue()
@@ -158,7 +169,11 @@ class BigCommerceApp(ControlApp):
     def _api(self, state: StoreState, method: str, rest: str, query: dict, headers, body: bytes
              ) -> tuple[Reply, bool]:
         token = headers.get("X-Auth-Token")
-        if not token or token != token_for(state.data.name):
+        if token and token == token_for(state.data.name):
+            scopes = state.scopes
+        elif token and token == write_token_for(state.data.name):
+            scopes = state.write_scopes
+        else:
             return problem(401, "No valid credentials were found in this request"), False
         allowed, limits = state.window.take()
         if not allowed:
@@ -192,7 +207,7 @@ class BigCommerceApp(ControlApp):
             return Reply(fault.status, page.encode(), {"Content-Type": "text/html; charset=utf-8"}), False
         try:
             reply = self.faults.answer(fault, self, f"{state.data.name}:{rest}",
-                                       lambda: self._route(state, method, rest, query, body))
+                                       lambda: self._route(state, scopes, method, rest, query, body))
         except ApiError as exc:
             reply = problem(exc.status, exc.title, exc.errors)
         reply.headers.update(limits)
@@ -200,36 +215,38 @@ class BigCommerceApp(ControlApp):
             reply.action = "truncate"
         return reply, False
 
-    def _need(self, state: StoreState, scope: str) -> None:
-        if scope not in state.scopes:
+    @staticmethod
+    def _need(scopes: set[str], scope: str) -> None:
+        if scope not in scopes:
             raise ApiError(403, "You don't have a required scope to access the endpoint",
                            {"scope": f"missing {scope}"})
 
-    def _route(self, state: StoreState, method: str, rest: str, query: dict, body: bytes) -> Reply:
+    def _route(self, state: StoreState, scopes: set[str], method: str, rest: str, query: dict, body: bytes
+               ) -> Reply:
         data = state.data
         if rest in ("inventory/adjustments/absolute", "inventory/adjustments/relative"):
             mode = rest.rsplit("/", 1)[-1]
             if method != ("PUT" if mode == "absolute" else "POST"):
                 raise ApiError(405, "Method Not Allowed")
-            self._need(state, SCOPE_INVENTORY_WRITE)
+            self._need(scopes, SCOPE_INVENTORY_WRITE)  # before the body is read: an empty probe writes nothing
             return self._adjust(data, mode, body)
         if method != "GET":
             raise ApiError(405, "Method Not Allowed")
         if rest == "catalog/products":
-            self._need(state, SCOPE_PRODUCTS)
+            self._need(scopes, SCOPE_PRODUCTS)
             return self._products(data, query)
         if rest == "catalog/variants":
-            self._need(state, SCOPE_PRODUCTS)
+            self._need(scopes, SCOPE_PRODUCTS)
             return self._variants(data, query)
         if rest == "inventory/locations":
-            self._need(state, SCOPE_LOCATIONS)
+            self._need(scopes, SCOPE_LOCATIONS)
             return self._locations(data, query)
         if rest == "inventory/items":
-            self._need(state, SCOPE_INVENTORY)
+            self._need(scopes, SCOPE_INVENTORY)
             return self._inventory_items(data, query)
         m = LOCATION_ITEMS.match(rest)
         if m:
-            self._need(state, SCOPE_INVENTORY)
+            self._need(scopes, SCOPE_INVENTORY)
             return self._location_items(data, m["id"], query)
         raise ApiError(404, "The route was not found")
 
@@ -352,27 +369,44 @@ class BigCommerceApp(ControlApp):
             return self._page(query, rows, INVENTORY_MAX, lambda vid: data.location_item_body(vid, pos))
 
     def _adjust(self, data: StoreData, mode: str, raw: bytes) -> Reply:
+        """``PUT adjustments/absolute`` / ``POST adjustments/relative``: validated as a whole, applied as a whole."""
+        endpoint = f"adjustments/{mode}"
         try:
             body = json.loads(raw or b"null")
         except ValueError:
             raise ApiError(400, "The request body is not valid JSON") from None
         items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list) or not items or len(items) > 2000:
-            raise ApiError(422, "items must hold 1 to 2000 entries", {"items": "invalid"})
-        with data.lock:
-            try:
-                data.adjust(mode, items)
-            except TrackingMismatch as exc:
-                raise ApiError(422, f"[{exc}]") from None
-            except NotFound as exc:
-                raise ApiError(422, f"[{exc.args[0]}]") from None
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ApiError(422, f"[{exc}]") from None
-        return Reply.json(200, {"transaction_id": str(uuid.uuid4())})
+        try:
+            if not isinstance(items, list) or not items:
+                raise ApiError(422, "Payload contains invalid fields", {"items": "items must hold at least one item"})
+            if len(items) > MAX_ADJUSTMENT_ITEMS:
+                raise ApiError(422, "Payload contains invalid fields",
+                               {"items": f"items must hold at most {MAX_ADJUSTMENT_ITEMS} items, got {len(items)}"})
+            if not all(isinstance(e, dict) for e in items):
+                raise ApiError(422, "Payload contains invalid fields", {"items": "each item must be an object"})
+            with data.lock:
+                try:
+                    changed = data.adjust(mode, items)
+                except TrackingMismatch as exc:
+                    raise ApiError(422, f"[{exc}]") from None
+                except AdjustmentRefused as exc:
+                    raise ApiError(422, str(exc)) from None
+                except NotFound as exc:
+                    raise ApiError(422, f"[{exc.args[0]}]") from None
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ApiError(422, f"[{exc}]") from None
+        except ApiError as exc:
+            self.log.count_write(data.name, endpoint, [], None, f"{exc.status}: {exc.title}")
+            raise
+        transaction_id = str(uuid.uuid4())
+        self.log.count_write(data.name, endpoint, changed, transaction_id)
+        webhooks.stock_changed(self, data.name, changed)
+        return Reply.json(200, {"transaction_id": transaction_id})
 
     # ------------------------------------------------------------------ control API
     def _health_store(self, name: str, st: StoreState) -> dict:
         return {"api_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
+                "write_token": write_token_for(name),
                 "locations": st.data.location_count, "items": st.data.item_count, "levels": st.data.level_count}
 
     def _control(self, method: str, path: str, query: dict, body: dict) -> Reply:
@@ -411,22 +445,33 @@ class BigCommerceApp(ControlApp):
                 return Reply.json(200, data.set_location_enabled(body["location_id"], body.get("is_active", True)))
         return self._common_control(method, path, body)
 
-    def configure(self, window_ms=None, quota=None, lowercase_headers=None, scopes=None, store=None) -> None:
-        """Quota window (restarts the windows), header case, the token's scopes (all stores or ``store``)."""
+    def configure(self, window_ms=None, quota=None, lowercase_headers=None, scopes=None, write_scopes=None,
+                  read_lag_ms=None, store=None) -> None:
+        """Quota window (restarts the windows), header case, the scopes of the store's token and of its write
+        token, how long written stock takes to show in reads (all stores or ``store``)."""
         targets = [self._store(store)] if store else list(self.stores.values())
         if lowercase_headers is not None:
             self.lowercase_headers = bool(lowercase_headers)
+        for given in (scopes, write_scopes):
+            unknown = set(given or ()) - set(ALL_SCOPES)
+            if unknown:
+                raise ValueError(f"unknown scopes {sorted(unknown)}; known: {', '.join(ALL_SCOPES)}")
+        if read_lag_ms is not None and float(read_lag_ms) < 0:
+            raise ValueError("read_lag_ms must be 0 or more")
         for state in targets:
             if window_ms is not None or quota is not None:
                 state.window.configure(window_ms, quota)
             if scopes is not None:
-                unknown = set(scopes) - set(ALL_SCOPES)
-                if unknown:
-                    raise ValueError(f"unknown scopes {sorted(unknown)}; known: {', '.join(ALL_SCOPES)}")
                 state.scopes = set(scopes)
+            if write_scopes is not None:
+                state.write_scopes = set(write_scopes)
+            if read_lag_ms is not None:
+                state.data.read_lag_s = float(read_lag_ms) / 1000
 
     def config(self) -> dict:
         any_state = next(iter(self.stores.values()))
         return {"window_ms": any_state.window.window_ms, "quota": any_state.window.quota,
                 "lowercase_headers": self.lowercase_headers,
-                "scopes": {name: sorted(st.scopes) for name, st in self.stores.items()}}
+                "read_lag_ms": any_state.data.read_lag_s * 1000,
+                "scopes": {name: sorted(st.scopes) for name, st in self.stores.items()},
+                "write_scopes": {name: sorted(st.write_scopes) for name, st in self.stores.items()}}

@@ -18,6 +18,14 @@ Model
 
 Stock changes never move a product's ``date_modified`` (as in BigCommerce); product edits and removed
 variants do.
+
+Writes (the Inventory API's adjustments, ``adjust``) follow BigCommerce's inventory-adjustments guide: a level
+is *undefined* until something sets it absolutely (seeded levels with stock, ``POST /_sandbox/stock`` and
+absolute adjustments define it; seeded empty levels do not), and a relative adjustment of an undefined level is
+refused ("requires absolute adjustment before relative"); a relative adjustment that would take on hand below
+the safety stock is refused; an absolute one never is. With ``read_lag_s`` > 0 the Inventory and Catalog APIs
+show each write only that many seconds later (the documented asynchronous behaviour); orders and the ground
+truth see it at once.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import random
 import threading
 import time
 from array import array
+from collections import deque
 from collections.abc import Iterator
 
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
@@ -63,6 +72,10 @@ class TrackingMismatch(ValueError):
     """An adjustment addressed an item by the wrong identifier for its tracking mode (HTTP 422)."""
 
 
+class AdjustmentRefused(ValueError):
+    """An adjustment BigCommerce refuses as a whole (HTTP 422 with this title)."""
+
+
 class StoreData:
     """All rows of one store plus the operations the API and control API need (lock: ``lock``)."""
 
@@ -73,6 +86,8 @@ class StoreData:
             raise ValueError("a store needs at least one location")
         self.name = name
         self.lock = threading.RLock()
+        self.read_lag_s = 0.0
+        self.pending: dict[int, deque] = {}  # level -> (visible at, on-hand delta) of writes not yet readable
         now_s = int(time.time() if now is None else now)
         self.base = min(FIXED_BASE, now_s)
         rng = random.Random(f"{seed}:bigcommerce:{name}")
@@ -164,6 +179,7 @@ class StoreData:
                 safety[k] = int(r * 10) - 7
                 warning[k] = 5
         self.onhand, self.safety, self.warning = onhand, safety, warning
+        self.defined = bytearray(1 if onhand[k] else 0 for k in range(size))  # set absolutely at least once
         self.bins: dict[int, str] = {}  # sparse per-level bin picking numbers (default: the variant's)
         self._refresh_order()
 
@@ -196,9 +212,11 @@ class StoreData:
         self.slot_variant = array("q", slots)
         self.slot_of = {vid: slot for slot, vid in enumerate(slots)}
         self.onhand, self.safety, self.warning = (array("q", bytes(8 * len(slots) * L)) for _ in range(3))
+        self.defined = bytearray(len(slots) * L)
         self.bins = {}
-        for vid, sku in shared.items():
+        for vid, sku in shared.items():  # the default location is set (even to 0), the others never were
             self.onhand[self.slot_of[vid] * L] = plan.quantity("bigcommerce", sku)
+            self.defined[self.slot_of[vid] * L] = 1
         self._refresh_order()
         self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("bigcommerce")]
 
@@ -239,10 +257,11 @@ class StoreData:
             raise NotFound(f"variant {variant_id} has no tracked inventory")
         return slot * len(self.locations) + self.location_pos[self.location(location_id)["id"]]
 
-    def level_fields(self, vid: int, pos: int) -> dict:
-        """Inventory API quantities and settings of variant ``vid`` at location index ``pos``."""
+    def level_fields(self, vid: int, pos: int, as_read: bool = False) -> dict:
+        """Quantities and settings of variant ``vid`` at location index ``pos``: the truth, or (``as_read``) what
+        the API shows while writes are still being applied."""
         k = self.slot_of[vid] * len(self.locations) + pos
-        onhand, safety = self.onhand[k], self.safety[k]
+        onhand, safety = self.onhand[k] - (self._unseen(k) if as_read else 0), self.safety[k]
         available = onhand - safety
         return {"available_to_sell": available, "total_inventory_onhand": onhand, "safety_stock": safety,
                 "is_in_stock": available > 0, "warning_level": self.warning[k],
@@ -257,7 +276,7 @@ class StoreData:
         p = self.products[v["product_id"]]
         level = 0
         if p["inventory_tracking"] != "none":
-            level = self.level_fields(v["id"], 0)["total_inventory_onhand"]
+            level = self.level_fields(v["id"], 0, as_read=True)["total_inventory_onhand"]
         return {"id": v["id"], "product_id": v["product_id"], "sku": v["sku"], "sku_id": v["sku_id"],
                 "price": v["price"], "cost_price": v["cost_price"], "calculated_price": v["price"] or p["price"],
                 "upc": v["upc"], "inventory_level": level, "inventory_warning_level": v["inventory_warning_level"],
@@ -284,7 +303,7 @@ class StoreData:
         locs = []
         for pos in positions:
             loc = self.locations[pos]
-            f = self.level_fields(vid, pos)
+            f = self.level_fields(vid, pos, as_read=True)
             locs.append({"location_id": loc["id"], "location_code": loc["code"], "location_name": loc["label"],
                          "available_to_sell": f["available_to_sell"],
                          "total_inventory_onhand": f["total_inventory_onhand"], "location_enabled": loc["enabled"],
@@ -294,7 +313,7 @@ class StoreData:
         return {"identity": self.identity(vid), "locations": locs}
 
     def location_item_body(self, vid: int, pos: int) -> dict:
-        f = self.level_fields(vid, pos)
+        f = self.level_fields(vid, pos, as_read=True)
         return {"identity": self.identity(vid), "available_to_sell": f["available_to_sell"],
                 "total_inventory_onhand": f["total_inventory_onhand"],
                 "settings": {"safety_stock": f["safety_stock"], "is_in_stock": f["is_in_stock"],
@@ -318,6 +337,7 @@ class StoreData:
             self.bins[k] = str(changes["bin_picking_number"])
         if not 0 <= self.onhand[k] <= 2_147_483_647:
             raise ValueError("stock must be between 0 and 2147483647")
+        self.defined[k] = 1
         return self.change_entry(vid, k % len(self.locations))
 
     def change_entry(self, vid: int, pos: int) -> dict:
@@ -340,47 +360,118 @@ class StoreData:
             if new == self.onhand[k]:
                 new += 1
             self.onhand[k] = max(new, self.safety[k])
+            self.defined[k] = 1
             out.append(self.change_entry(vid, pos))
         return out
 
-    def adjust(self, mode: str, entries: list[dict]) -> None:
-        """Inventory adjustments (``absolute`` sets, ``relative`` adds); validates all before applying."""
+    def adjust(self, mode: str, entries: list[dict]) -> list[dict]:
+        """Inventory adjustments (``absolute`` sets, ``relative`` adds): all applied, or none (raises).
+        Returns the change entries of the levels that moved."""
         plan = []
         for e in entries:
             loc = self.location(e.get("location_id"))
-            qty = int(e["quantity"])
+            qty = e.get("quantity")
+            if isinstance(qty, bool) or not isinstance(qty, int):
+                raise AdjustmentRefused("quantity must be an integer")
             if "variant_id" in e:
                 v = self.variant(e["variant_id"])
                 tracking = self.products[v["product_id"]]["inventory_tracking"]
                 if tracking == "product":
                     raise TrackingMismatch(f"Item with variant_id {v['id']} is tracked by product, please update "
                                            "stock by product id")
-                vids = [v["id"]]
+                vids, identity = [v["id"]], f"variant_id {v['id']}"
             elif "product_id" in e:
                 p = self.product(e["product_id"])
                 if p["inventory_tracking"] == "variant":
                     raise TrackingMismatch(f"Item with product_id {p['id']} is tracked by variant, please update "
                                            "stock by variant id")
-                vids = p["variant_ids"][:1]
+                vids, identity = p["variant_ids"][:1], f"product_id {p['id']}"
                 tracking = p["inventory_tracking"]
             elif "sku" in e:
                 found = [v for v in self.variants.values() if v["sku"] == e["sku"]]
                 if not found:
                     raise NotFound(f"unknown sku {e['sku']!r}")
-                vids = [found[0]["id"]]
+                vids, identity = [found[0]["id"]], f"sku {e['sku']}"
                 tracking = self.products[found[0]["product_id"]]["inventory_tracking"]
             else:
-                raise ValueError("each item needs one of variant_id, sku, product_id")
+                raise AdjustmentRefused("each item needs one of variant_id, sku, product_id")
             if tracking == "none":
-                raise TrackingMismatch(f"Item with variant_id {vids[0]} is not tracked")
+                raise TrackingMismatch(f"Item with {identity} is not tracked")
             for vid in vids:
-                plan.append((self.level_index(vid, loc["id"]), qty))
-        for k, qty in plan:
-            value = qty if mode == "absolute" else self.onhand[k] + qty
+                plan.append((self.level_index(vid, loc["id"]), qty, identity))
+        undefined = [identity for k, _, identity in plan if mode == "relative" and not self.defined[k]]
+        if undefined:
+            raise AdjustmentRefused(f"Items with identity: [{', '.join(undefined)}] requires absolute adjustment "
+                                    "before relative")
+        after: dict[int, int] = {}
+        for k, qty, identity in plan:
+            value = qty if mode == "absolute" else after.get(k, self.onhand[k]) + qty
+            if mode == "relative" and qty < 0 and value < self.safety[k]:
+                # The guide's example: 50 on hand, safety stock 10, -41 -> refused, nothing changes.
+                location = self.locations[k % len(self.locations)]["id"]
+                sellable = after.get(k, self.onhand[k]) - self.safety[k]
+                raise AdjustmentRefused(f"[Item with {identity} at location {location} has not enough stock to sell: "
+                                        f"{sellable} available, adjustment {qty}]")
             if not 0 <= value <= 2_147_483_647:
-                raise ValueError(f"resulting stock {value} is out of range")
-        for k, qty in plan:
-            self.onhand[k] = qty if mode == "absolute" else self.onhand[k] + qty
+                raise AdjustmentRefused(f"[Item with {identity}: stock {value} is out of range 0..2147483647]")
+            after[k] = value
+        lag = self.read_lag_s
+        changed = []
+        for k, value in after.items():
+            delta = value - self.onhand[k]
+            self.onhand[k] = value
+            self.defined[k] = 1
+            if delta and lag > 0:
+                self.pending.setdefault(k, deque()).append((time.monotonic() + lag, delta))
+            if delta:
+                changed.append(self.change_entry(self.slot_variant[k // len(self.locations)], k % len(self.locations)))
+        return changed
+
+    def _unseen(self, k: int) -> int:
+        """The on-hand change of writes to level ``k`` the API does not show yet (``read_lag_s``)."""
+        queue = self.pending.get(k)
+        if not queue:
+            return 0
+        now = time.monotonic()
+        while queue and queue[0][0] <= now:
+            queue.popleft()
+        return sum(delta for _, delta in queue)
+
+    # ------------------------------------------------------------------ the storefront (sales simulator)
+    def variant_by_sku(self, sku: str) -> dict:
+        for v in self.variants.values():
+            if v["sku"] == sku:
+                return v
+        raise NotFound(f"unknown sku {sku!r}")
+
+    def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list[dict]]:
+        """A storefront order for ``quantity`` units: accepted when the location has that much available to sell
+        (or ``force``, an order imported by an OMS), which then leaves on hand. Untracked: accepted, nothing moves.
+        BigCommerce keeps stock at or above 0, so a forced order takes at most what is on hand."""
+        v = self.variant_by_sku(sku)
+        loc = self.location(1 if location_id is None else location_id)
+        answer = {"sku": sku, "inventory_item_id": str(v["id"]), "location_id": str(loc["id"]), "policy": "deny"}
+        if self.products[v["product_id"]]["inventory_tracking"] == "none":
+            return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
+        k = self.level_index(v["id"], loc["id"])
+        before = self.onhand[k] - self.safety[k]
+        accepted = force or before >= quantity
+        if accepted:
+            self.onhand[k] = max(0, self.onhand[k] - quantity)
+        after = self.onhand[k] - self.safety[k]
+        changed = [self.change_entry(v["id"], k % len(self.locations))] if after != before else []
+        return {**answer, "accepted": accepted, "before": before, "after": after}, changed
+
+    def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list[dict]]:
+        """Stock received at a location (a purchase order arriving): on hand grows by ``quantity``."""
+        v = self.variant_by_sku(sku)
+        loc = self.location(1 if location_id is None else location_id)
+        k = self.level_index(v["id"], loc["id"])
+        before = self.onhand[k] - self.safety[k]
+        self.onhand[k] += quantity
+        self.defined[k] = 1
+        return ({"sku": sku, "inventory_item_id": str(v["id"]), "location_id": str(loc["id"]), "before": before,
+                 "after": before + quantity}, [self.change_entry(v["id"], k % len(self.locations))])
 
     def touch_products(self, n: int | None = None, seed: int | None = None, product_ids=None) -> list[dict]:
         """Edit products (name suffix) so their ``date_modified`` moves to now."""

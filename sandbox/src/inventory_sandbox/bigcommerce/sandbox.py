@@ -12,18 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..base import SandboxBase
-from .app import BigCommerceApp, token_for
+from .app import BigCommerceApp, token_for, write_token_for
 
 
 class BigCommerceSandbox(SandboxBase):
-    """``configure`` settings: ``window_ms``, ``quota``, ``lowercase_headers``, ``scopes`` (optional ``store``)."""
+    """``configure`` settings: ``window_ms``, ``quota``, ``lowercase_headers``, ``scopes``, ``write_scopes``,
+    ``read_lag_ms`` (optional ``store``)."""
 
     def __init__(self, stores: Iterable[str] = ("demostore",), locations: int = 4, items: int = 500, seed: int = 7,
-                 window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False,
+                 window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False, read_lag_ms: float = 0,
                  host: str = "127.0.0.1", port: int = 0):
         self.stores = list(stores)
         super().__init__(BigCommerceApp(self.stores, locations=locations, items=items, seed=seed,
-                                        window_ms=window_ms, quota=quota, lowercase_headers=lowercase_headers),
+                                        window_ms=window_ms, quota=quota, lowercase_headers=lowercase_headers,
+                                        read_lag_ms=read_lag_ms),
                          host, port)
 
     # ------------------------------------------------------------------ addresses
@@ -34,6 +36,10 @@ class BigCommerceSandbox(SandboxBase):
     @staticmethod
     def token(store: str = "demostore") -> str:
         return token_for(store)
+
+    @staticmethod
+    def write_token(store: str = "demostore") -> str:
+        return write_token_for(store)
 
     # ------------------------------------------------------------------ control API helpers
     def truth(self, store: str = "demostore", streams: Iterable[str] | None = None) -> dict:

@@ -5,6 +5,7 @@ Routes (served by the generic ``inventory_sandbox.server``), under ``/stores/{st
   GET /V1/inventory/stocks                                Magento_InventoryApi::stock
   GET /V1/inventory/stock-source-links                    Magento_InventoryApi::stock
   GET /V1/inventory/source-items                          Magento_InventoryApi::source
+  POST /V1/inventory/source-items {"sourceItems": [...]}   Magento_InventoryApi::stock_source_item_assign (absolute)
   GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}   Magento_InventorySalesApi::stock
   GET /V1/products                                        Magento_Catalog::products
   GET /V1/stockItems/lowStock?scopeId&qty&pageSize&currentPage      Magento_CatalogInventory::cataloginventory
@@ -13,7 +14,9 @@ In ``single`` mode (no MSI modules) every ``/V1/inventory/*`` route is 404 "Requ
 
 Auth: ``Authorization: Bearer mg_sandbox_{store}`` (unless ``bearer`` is switched off, as Magento 2.4.4+ does by
 default), or OAuth 1.0a signed with consumer key ``mg_ck_{store}`` / secret ``mg_cs_{store}`` and token
-``mg_sandbox_{store}`` / secret ``mg_ts_{store}`` (HMAC-SHA256 or HMAC-SHA1; nonces are single-use).
+``mg_sandbox_{store}`` / secret ``mg_ts_{store}`` (HMAC-SHA256 or HMAC-SHA1; nonces are single-use). That is the
+store's integration, with the read resources; a second integration may also write source items: the same names
+with ``_write`` after the store (``mg_sandbox_{store}_write``, ``mg_ck_{store}_write``...).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ ACL = {
     "products": "Magento_Catalog::products",
     "stockItems": "Magento_CatalogInventory::cataloginventory",
 }
-ALL_RESOURCES = tuple(sorted(set(ACL.values())))
+READ_RESOURCES = tuple(sorted(set(ACL.values())))
+SAVE_SOURCE_ITEMS = "Magento_InventoryApi::stock_source_item_assign"
+ALL_RESOURCES = (*READ_RESOURCES, SAVE_SOURCE_ITEMS)
 NO_ROUTE = "Request does not match any route."
 #: Filtered and sorted selections kept per store (the lists a sync is paging through); least recently used go.
 SELECTIONS_KEPT = 8
@@ -60,13 +65,15 @@ RATE_PAGE = """<!DOCTYPE html>
 """
 
 
-def token_for(store: str) -> str:
-    return f"mg_sandbox_{store}"
+def token_for(store: str, write: bool = False) -> str:
+    return f"mg_sandbox_{store}{'_write' if write else ''}"
 
 
-def oauth_credentials(store: str) -> dict:
-    return {"consumer_key": f"mg_ck_{store}", "consumer_secret": f"mg_cs_{store}",
-            "access_token": token_for(store), "access_token_secret": f"mg_ts_{store}"}
+def oauth_credentials(store: str, write: bool = False) -> dict:
+    """The OAuth 1.0a credentials of the store's integration (``write``: of its second integration)."""
+    name = f"{store}_write" if write else store
+    return {"consumer_key": f"mg_ck_{name}", "consumer_secret": f"mg_cs_{name}",
+            "access_token": token_for(store, write), "access_token_secret": f"mg_ts_{name}"}
 
 
 def error(status: int, message: str, parameters=None, **headers) -> Reply:
@@ -79,6 +86,14 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, parameters=None):
         super().__init__(message)
         self.status, self.message, self.parameters = status, message, parameters
+
+
+class ValidationFailed(ApiError):
+    """Magento's 400 ``{"message": "Validation Failed", "errors": [{"message", "parameters"}]}``."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(400, "Validation Failed")
+        self.errors = errors
 
 
 def _enc(value: str) -> str:
@@ -126,7 +141,8 @@ class MagentoLog(RequestLog):
 class StoreState:
     def __init__(self, data: StoreData):
         self.data = data
-        self.resources = set(ALL_RESOURCES)
+        self.resources = set(READ_RESOURCES)  # the store's integration
+        self.write_resources = set(ALL_RESOURCES)  # its second integration
         self.nonces: set[tuple[str, str]] = set()
         self._selections: OrderedDict[tuple, tuple[int, list]] = OrderedDict()
 
@@ -214,16 +230,19 @@ class MagentoApp(ControlApp):
             code = m["code"] or "default"
             if code not in STORE_CODES:
                 raise ApiError(404, "The store that was requested wasn't found. Verify the store and try again.")
-            resource = self._resource(state, rest)
-            auth = self._authenticate(state, method, path, query, headers)
-            if resource not in state.resources or auth == "none":
+            resource = self._resource(state, method, rest)
+            auth, write = self._authenticate(state, method, path, query, headers)
+            granted = state.write_resources if write else state.resources
+            if resource not in granted or auth == "none":
                 raise ApiError(401, "The consumer isn't authorized to access %resources.", {"resources": resource})
             reply, truncate, fault = self._faulted(request_target(method, rest, query))
             if reply is None:
                 reply = self.faults.answer(fault, self, f"{state.data.name}:{rest}",
-                                           lambda: self._answer(state, method, rest, query))
+                                           lambda: self._answer(state, method, rest, query, body))
                 if truncate:
                     reply.action = "truncate"
+        except ValidationFailed as exc:
+            reply = Reply.json(400, {"message": "Validation Failed", "errors": exc.errors})
         except ApiError as exc:
             reply = error(exc.status, exc.message, exc.parameters)
         except search.SearchError as exc:
@@ -235,12 +254,14 @@ class MagentoApp(ControlApp):
                             "query": query, "status": status, "auth": auth})
         return reply
 
-    def _resource(self, state: StoreState, rest: str) -> str:
+    def _resource(self, state: StoreState, method: str, rest: str) -> str:
         """The route's ACL resource; 404 for unknown routes and, in single mode, every MSI route."""
         if rest.startswith("inventory/"):
             if state.data.mode == "single":
                 raise ApiError(404, NO_ROUTE)
             name = rest.split("/")[1]
+            if method == "POST" and rest == "inventory/source-items":
+                return SAVE_SOURCE_ITEMS
             if name.startswith("get-product-salable-quantity") or name.startswith("is-product-salable"):
                 return ACL["salable"]
             if name in ACL:
@@ -252,37 +273,42 @@ class MagentoApp(ControlApp):
             return ACL["stockItems"]
         raise ApiError(404, NO_ROUTE)
 
-    def _authenticate(self, state: StoreState, method: str, path: str, query: dict, headers) -> str:
-        """"bearer", "oauth1" or "none" (the caller answers 401 naming the route's resource)."""
+    def _authenticate(self, state: StoreState, method: str, path: str, query: dict, headers) -> tuple[str, bool]:
+        """("bearer" | "oauth1" | "none", whether it is the write integration); "none": the caller answers 401
+        naming the route's resource."""
         header = headers.get("Authorization") or ""
         name = state.data.name
         if header.startswith("Bearer "):
-            return "bearer" if self.bearer and header[7:].strip() == token_for(name) else "none"
+            token = header[7:].strip()
+            write = token == token_for(name, write=True)
+            return ("bearer" if self.bearer and (write or token == token_for(name)) else "none"), write
         if not header.startswith("OAuth "):
-            return "none"
+            return "none", False
         params = {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', header)}
-        creds = oauth_credentials(name)
-        if params.get("oauth_consumer_key") != creds["consumer_key"] or params.get("oauth_token") != token_for(name):
-            return "none"
+        write = params.get("oauth_token") == token_for(name, write=True)
+        creds = oauth_credentials(name, write)
+        if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (creds["consumer_key"],
+                                                                            creds["access_token"]):
+            return "none", False
         method_name = params.get("oauth_signature_method", "")
         if method_name not in ("HMAC-SHA256", "HMAC-SHA1") or params.get("oauth_version", "1.0") != "1.0":
-            return "none"
+            return "none", False
         try:
             if abs(time.time() - int(params.get("oauth_timestamp", "0"))) > 600:
-                return "none"
+                return "none", False
         except ValueError:
-            return "none"
+            return "none", False
         nonce = (creds["consumer_key"], params.get("oauth_nonce", ""))
         if not nonce[1] or nonce in state.nonces:
-            return "none"
+            return "none", False
         host = headers.get("Host") or self.base_url.split("://", 1)[-1]
         pairs = list(query.items()) + [(k, v) for k, v in params.items() if k not in ("oauth_signature", "realm")]
         expected = oauth_signature(method, f"http://{host.lower()}{path}", pairs, creds["consumer_secret"],
                                    creds["access_token_secret"], method_name)
         if not hmac.compare_digest(expected, params.get("oauth_signature", "")):
-            return "none"
+            return "none", False
         state.nonces.add(nonce)
-        return "oauth1"
+        return "oauth1", write
 
     def _faulted(self, target: str) -> tuple[Reply | None, bool, Fault | None]:
         """The fault's answer (None: answer normally), whether to truncate the normal answer, the fault."""
@@ -317,7 +343,9 @@ class MagentoApp(ControlApp):
             return "truncate"
         return None  # latency, timeout, none, data faults: answer normally
 
-    def _answer(self, state: StoreState, method: str, rest: str, query: dict) -> Reply:
+    def _answer(self, state: StoreState, method: str, rest: str, query: dict, body: bytes) -> Reply:
+        if method == "POST" and rest == "inventory/source-items":
+            return self._save_source_items(state.data, body)
         if method != "GET":
             raise ApiError(405, "Request does not match any route.")
         data = state.data
@@ -419,9 +447,77 @@ class MagentoApp(ControlApp):
         return Reply(200, json.dumps(int(value) if value.is_integer() else value).encode(),
                      {"Content-Type": "application/json; charset=utf-8"})
 
+    def _save_source_items(self, data: StoreData, raw: bytes) -> Reply:
+        """``POST /V1/inventory/source-items``: absolute quantities, validated as a whole (Magento's messages),
+        saved as a whole; ``[]`` on success. No compare-and-set: the last writer wins."""
+        endpoint = "inventory/source-items"
+        try:
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                raise ApiError(400, "Decoding error: the request body is not valid JSON.") from None
+            items = body.get("sourceItems") if isinstance(body, dict) else None
+            if items is None:
+                raise ApiError(400, '"%fieldName" is required. Enter and try again.', {"fieldName": "sourceItems"})
+            if not isinstance(items, list) or not items:
+                raise ApiError(400, "Input data is empty")
+            with data.lock:
+                rows = [self._source_item(data, item) for item in items]
+                changed = [data.set_source_item(sku, code, quantity, status) for sku, code, quantity, status in rows]
+        except ApiError as exc:
+            self.log.count_write(data.name, endpoint, [], None, f"{exc.status}: {exc.message}")
+            raise
+        self.log.count_write(data.name, endpoint, [{**c, "quantity": q, "status": st}
+                                                   for c, (_, _, q, st) in zip(changed, rows, strict=True)], None)
+        return Reply.json(200, [])
+
+    @staticmethod
+    def _source_item(data: StoreData, item) -> tuple[str, str, float, int]:
+        """One source item of a save, checked as Magento's validators do (400 "Validation Failed", or "Could not
+        save Source Item" for a source or product that does not exist)."""
+        if not isinstance(item, dict):
+            raise ApiError(400, "Input data is empty")
+        failed = []
+        for name in ("sku", "source_code"):
+            value = item.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                failed.append({"message": '"%field" can not be empty.', "parameters": {"field": name}})
+            elif not isinstance(value, str):
+                raise ApiError(400, f'Error occurred during "{name}" processing. The "{type(value).__name__}" '
+                                    'value\'s type is invalid. The "string" type was expected. Verify and try again.')
+            elif name == "source_code" and re.search(r"\s", value):
+                failed.append({"message": '"%field" can not contain whitespaces.', "parameters": {"field": name}})
+        for name in ("quantity", "status"):
+            value = item.get(name)
+            if value is None:
+                failed.append({"message": '"%field" should be numeric.', "parameters": {"field": name}})
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                if name == "quantity" and isinstance(value, str):
+                    try:
+                        item = {**item, name: float(value)}
+                        continue
+                    except ValueError:
+                        pass
+                raise ApiError(400, f'Error occurred during "{name}" processing. The "{value}" value\'s type is '
+                                    'invalid. The "float" type was expected. Verify and try again.')
+            elif name == "status" and value not in (0, 1):
+                failed.append({"message": '"%field" should a known status.', "parameters": {"field": name}})
+        if failed:
+            raise ValidationFailed(failed)
+        if item["source_code"] not in data.sources:
+            raise ApiError(400, "Could not save Source Item")
+        try:
+            product = data.product_by_sku(item["sku"])
+        except NotFound:
+            raise ApiError(400, "Could not save Source Item") from None
+        if product["type_id"] in COMPOSITE_TYPES:
+            raise ApiError(400, "Could not save Source Item")
+        return item["sku"], item["source_code"], float(item["quantity"]), int(item["status"])
+
     # ------------------------------------------------------------------ control API
     def _health_store(self, name: str, st: StoreState) -> dict:
-        return {"base_url": f"{self.base_url}/stores/{name}", "token": token_for(name), "mode": st.data.mode,
+        return {"base_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
+                "write_token": token_for(name, write=True), "mode": st.data.mode,
                 "sources": len(st.data.sources), "products": len(st.data.products),
                 "source_items": len(st.data.source_items)}
 
@@ -429,7 +525,7 @@ class MagentoApp(ControlApp):
         route = (method, path)
         if route == ("GET", "oauth"):
             self._store(query.get("store"))
-            return Reply.json(200, oauth_credentials(query["store"]))
+            return Reply.json(200, oauth_credentials(query["store"], query.get("write") in ("1", "true")))
         if route == ("GET", "truth"):
             data = self._store(query.get("store")).data
             streams = self._truth_streams(query, TRUTH_STREAMS, blank_means_all=False)
@@ -469,22 +565,28 @@ class MagentoApp(ControlApp):
                 return Reply.json(200, data.set_reservation(body["sku"], body["stock_id"], body["quantity"]))
         return self._common_control(method, path, body)
 
-    def configure(self, repeat_last_page=None, bearer=None, resources=None, store=None) -> None:
-        """Last-page repeat, Bearer acceptance, the integration's ACL resources (all stores or ``store``)."""
+    def configure(self, repeat_last_page=None, bearer=None, resources=None, write_resources=None,
+                  store=None) -> None:
+        """Last-page repeat, Bearer acceptance, the ACL resources of the store's integration and of its write
+        integration (all stores or ``store``)."""
         if repeat_last_page is not None:
             self.repeat_last_page = bool(repeat_last_page)
         if bearer is not None:
             self.bearer = bool(bearer)
-        if resources is not None:
-            unknown = set(resources) - set(ALL_RESOURCES)
+        for given in (resources, write_resources):
+            unknown = set(given or ()) - set(ALL_RESOURCES)
             if unknown:
                 raise ValueError(f"unknown resources {sorted(unknown)}; known: {', '.join(ALL_RESOURCES)}")
-            for state in [self._store(store)] if store else self.stores.values():
+        for state in [self._store(store)] if store else self.stores.values():
+            if resources is not None:
                 state.resources = set(resources)
+            if write_resources is not None:
+                state.write_resources = set(write_resources)
 
     def config(self) -> dict:
         return {"repeat_last_page": self.repeat_last_page, "bearer": self.bearer,
-                "resources": {name: sorted(st.resources) for name, st in self.stores.items()}}
+                "resources": {name: sorted(st.resources) for name, st in self.stores.items()},
+                "write_resources": {name: sorted(st.write_resources) for name, st in self.stores.items()}}
 
 
 def _trim(body: dict, fields: str | None) -> dict:

@@ -344,6 +344,39 @@ class StoreData:
         self.reservations[sku, int(stock_id)] = float(quantity)
         return {"sku": sku, "stock_id": int(stock_id), "quantity": float(quantity)}
 
+    # ------------------------------------------------------------------ the storefront (sales simulator)
+    def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list]:
+        """A storefront order for ``quantity`` units from a source (default ``default``): accepted when the source
+        item is in stock with that much quantity at an enabled source, when the product takes backorders, or when
+        ``force`` (an order imported by an OMS). The sandbox deducts the source item at once (as if the order
+        shipped): reservations are not modelled, so the source items the tap reads show every sale."""
+        product = self.product_by_sku(sku)
+        code = "default" if location_id is None else str(location_id)
+        flags = self.stock_flags[product["id"]]
+        backorders = bool(flags["backorders"]) and not flags["use_config_backorders"]
+        answer = {"sku": sku, "inventory_item_id": str(product["id"]), "location_id": code,
+                  "policy": "continue" if backorders else "deny"}
+        if not (flags["use_config_manage_stock"] or flags["manage_stock"]):
+            return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
+        item = self.source_items.get((sku, code))
+        if item is None:
+            raise NotFound(f"{sku} is not assigned to source {code!r}")
+        before = item["quantity"]
+        sellable = item["status"] == 1 and self.sources[code]["enabled"] and before >= quantity
+        accepted = force or backorders or sellable
+        if accepted:
+            after = before - quantity
+            self.set_source_item(sku, code, after, 1 if after > 0 or backorders else 0)
+        return {**answer, "accepted": accepted, "before": before, "after": self.source_items[sku, code]["quantity"]}, []
+
+    def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list]:
+        """Stock received at a source: its quantity grows by ``quantity`` (in stock when above 0)."""
+        code = "default" if location_id is None else str(location_id)
+        item = self.source_items.get((sku, code))
+        before = item["quantity"] if item else 0.0
+        self.set_source_item(sku, code, before + quantity, 1 if before + quantity > 0 else 0)
+        return {"sku": sku, "location_id": code, "before": before, "after": before + quantity}, []
+
     # ------------------------------------------------------------------ ground truth (the tap's record shapes)
     def truth(self, streams=TRUTH_STREAMS) -> dict:
         return {s: list(self.iter_truth(s)) for s in streams}

@@ -16,7 +16,8 @@ from .app import MagentoApp, oauth_credentials, token_for
 
 
 class MagentoSandbox(SandboxBase):
-    """``configure`` settings: ``repeat_last_page``, ``bearer``, ``resources`` (optional ``store``)."""
+    """``configure`` settings: ``repeat_last_page``, ``bearer``, ``resources``, ``write_resources`` (optional
+    ``store``)."""
 
     def __init__(self, stores: Iterable[str] = ("demo-store",), locations: int = 4, items: int = 500, seed: int = 7,
                  mode: str = "msi", repeat_last_page: bool = True, bearer: bool = True,
@@ -36,9 +37,14 @@ class MagentoSandbox(SandboxBase):
         return token_for(store)
 
     @staticmethod
-    def oauth(store: str = "demo-store") -> dict:
+    def write_token(store: str = "demo-store") -> str:
+        """The token of the store's second integration, which may also save source items."""
+        return token_for(store, write=True)
+
+    @staticmethod
+    def oauth(store: str = "demo-store", write: bool = False) -> dict:
         """``consumer_key``, ``consumer_secret``, ``access_token``, ``access_token_secret``."""
-        return oauth_credentials(store)
+        return oauth_credentials(store, write)
 
     # ------------------------------------------------------------------ control API helpers
     def change_stock(self, store: str = "demo-store", n: int = 1, seed: int | None = None) -> list[dict]:

@@ -1,7 +1,8 @@
 """The Shopify platform app: GraphQL endpoint, control API and bulk-result downloads.
 
 Routes (served by the generic ``inventory_sandbox.server``)
-  POST /stores/{store}/admin/api/{YYYY-MM}/graphql.json   GraphQL (auth: X-Shopify-Access-Token)
+  POST /stores/{store}/admin/api/{YYYY-MM}/graphql.json   GraphQL (auth: X-Shopify-Access-Token, the store's token
+                                                           or its write token; scopes.py)
   GET  /_sandbox/bulk/{id}.jsonl                           bulk operation results (no auth)
   *    /_sandbox/...                                       control API (see docs/interfaces.md section 3)
 """
@@ -36,7 +37,8 @@ from .data import TRUTH_STREAMS, NotFound, StoreData
 from .fastexec import Unsupported, document_has_directives, execute_query
 from .resolvers import Context, Root
 from .schema import get_schema
-from .scopes import ALL_SCOPES, access_denied, check_scopes
+from .scopes import ALL_SCOPES, READ_SCOPES, access_denied, check_scopes
+from .writes import WriteMemory
 
 GRAPHQL_PATH = re.compile(r"^/stores/(?P<store>[^/]+)/admin/api/(?P<version>[^/]+)/graphql\.json$")
 API_VERSION = re.compile(r"^(\d{4}-(0[1-9]|1[0-2])|unstable)$")
@@ -47,11 +49,17 @@ def token_for(store: str) -> str:
     return f"shpat_sandbox_{store}"
 
 
+def write_token_for(store: str) -> str:
+    """The store's second app: by default every scope, ``write_inventory`` included."""
+    return f"shpat_sandbox_{store}_write"
+
+
 @dataclass
 class StoreState:
     data: StoreData
     bucket: LeakyBucket
-    scopes: set[str] = field(default_factory=lambda: set(ALL_SCOPES))  # the token's access scopes
+    scopes: set[str] = field(default_factory=lambda: set(READ_SCOPES))  # the store token's access scopes
+    write_scopes: set[str] = field(default_factory=lambda: set(ALL_SCOPES))  # the write token's
 
 
 @dataclass
@@ -149,8 +157,8 @@ class ShopifyApp(ControlApp):
                  max_cost: int = DEFAULT_MAX_COST, bulk_delay_ms: int = 300):
         if cost_model not in MODELS:
             raise ValueError(f"cost_model must be one of {MODELS}")
-        self.schema = get_schema()
-        self.documents = DocumentCache(self.schema)
+        self._documents: dict[int, DocumentCache] = {}  # per schema (versions differ in the mutation inputs)
+        self.write_memory = WriteMemory()
         self.cost_model = cost_model
         self.max_cost = max_cost
         self.stores: dict[str, StoreState] = {
@@ -163,6 +171,14 @@ class ShopifyApp(ControlApp):
         self._bulk_dir = tempfile.mkdtemp(prefix="inventory-sandbox-bulk-")
         self.bulk = BulkManager(self._bulk_dir, lambda: self.base_url, delay_ms=bulk_delay_ms,
                                 on_finished=self.log.count_bulk_operation)
+
+    def documents(self, version: str | None) -> DocumentCache:
+        """The parsed-query cache of ``version``'s schema."""
+        schema = get_schema(version)
+        cache = self._documents.get(id(schema))
+        if cache is None:
+            cache = self._documents.setdefault(id(schema), DocumentCache(schema))
+        return cache
 
     def close(self) -> None:
         self.bulk.shutdown()
@@ -193,7 +209,12 @@ class ShopifyApp(ControlApp):
         state = self.stores.get(store_name)
         if state is None or not API_VERSION.match(version):
             return Reply.json(404, {"errors": "Not Found"}), None
-        if headers.get("X-Shopify-Access-Token") != token_for(store_name):
+        token = headers.get("X-Shopify-Access-Token")
+        if token == token_for(store_name):
+            scopes = state.scopes
+        elif token == write_token_for(store_name):
+            scopes = state.write_scopes
+        else:
             return Reply.json(401, {"errors": "[API] Invalid API key or access token (unrecognized login or "
                                               "wrong password)"}), None
         fault = self.faults.take(raw_body.decode("utf-8", "replace"))
@@ -202,7 +223,7 @@ class ShopifyApp(ControlApp):
         kind = fault.kind if fault else None
         version_header = {"X-Shopify-API-Version": version}
         if kind in ("http_429", "throttled"):
-            requested = self._requested_cost(raw_body)
+            requested = self._requested_cost(raw_body, version)
             body = {"errors": [errors.throttled()], "extensions": {"cost": self._cost_ext(state, requested, None)}}
             extra = {"Retry-After": _fmt_seconds(fault.retry_after)} if fault.retry_after is not None else {}
             reply = Reply.json(429 if kind == "http_429" else 200, body, **version_header, **extra)
@@ -223,7 +244,8 @@ class ShopifyApp(ControlApp):
             page = HTML_PAGE.format(status=fault.status, title=title, ray=uuid.uuid4().hex[:16])
             reply = Reply(fault.status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
         else:  # no fault, latency, timeout, truncated, data faults: answer for real
-            reply = self.faults.answer(fault, self, store_name, lambda: self._run_graphql(store_name, state, raw_body))
+            reply = self.faults.answer(fault, self, store_name,
+                                       lambda: self._run_graphql(store_name, state, raw_body, version, scopes))
             reply.headers.update(version_header)
             if kind == "truncated":
                 reply.action = "truncate"
@@ -232,11 +254,12 @@ class ShopifyApp(ControlApp):
                           f"fault:{kind}", None, None)
         return reply, fault
 
-    def _requested_cost(self, raw_body: bytes) -> int:
+    def _requested_cost(self, raw_body: bytes, version: str) -> int:
         """Best-effort requested cost of a raw request body (0 when it cannot be computed)."""
         try:
             body = json.loads(raw_body)
-            return QueryCost(self.schema, self.documents.get(body["query"]).document, body.get("operationName"),
+            documents = self.documents(version)
+            return QueryCost(documents.schema, documents.get(body["query"]).document, body.get("operationName"),
                              body.get("variables") or {}, self.cost_model).requested()
         except Exception:  # noqa: BLE001
             return 0
@@ -257,7 +280,8 @@ class ShopifyApp(ControlApp):
                  "requested_cost": requested, "status": status, "code": code}
         self.log.count_graphql(entry, code, requested, actual)
 
-    def _run_graphql(self, store_name: str, state: StoreState, raw_body: bytes) -> Reply:
+    def _run_graphql(self, store_name: str, state: StoreState, raw_body: bytes, version: str,
+                     scopes: set[str]) -> Reply:
         try:
             body = json.loads(raw_body or b"null")
         except ValueError:
@@ -277,20 +301,22 @@ class ShopifyApp(ControlApp):
             self._log_graphql(store_name, raw_body, body, 200, code, requested, actual)
             return Reply.json(200, payload)
 
+        documents = self.documents(version)
+        schema = documents.schema
         try:
-            parsed = self.documents.get(query)
+            parsed = documents.get(query)
         except GraphQLError as exc:
             return answer({"errors": [errors.parse_error(exc)]}, "parseError", 0, None)
         document = parsed.document
         try:
-            requested = QueryCost(self.schema, document, operation_name, variables, self.cost_model).requested()
+            requested = QueryCost(schema, document, operation_name, variables, self.cost_model).requested()
         except Exception:  # noqa: BLE001 - cost of an invalid document is best effort
             requested = 0
         problems = parsed.problems
         if problems:
             return answer({"errors": [errors.format_error(e, validation=True) for e in problems]},
                           "validationError", requested, None)
-        denied = self.documents.access_denied(parsed, state.scopes)
+        denied = documents.access_denied(parsed, scopes)
         if denied:
             return answer({"errors": denied, "data": None}, "ACCESS_DENIED", 0, None)
         operation = get_operation_ast(document, operation_name)
@@ -300,12 +326,15 @@ class ShopifyApp(ControlApp):
                           "MAX_COST_EXCEEDED", requested, None)
         if not state.bucket.try_take(requested):
             return answer({"errors": [errors.throttled()]}, "THROTTLED", requested, None)
-        ctx = Context(store=state.data, bulk_manager=self.bulk)
+        ctx = Context(store=state.data, bulk_manager=self.bulk, api_version=version, scopes=frozenset(scopes),
+                      write_memory=self.write_memory)
         with state.data.lock:
-            data, result_errors = self._execute(parsed, operation, ctx, variables, operation_name)
+            data, result_errors = self._execute(schema, parsed, operation, ctx, variables, operation_name)
+            changed = self._record_writes(store_name, state.data, ctx.writes)
+        webhooks.stock_changed(self, store_name, changed)
         try:
             actual = requested if is_mutation else QueryCost(
-                self.schema, document, operation_name, variables, self.cost_model).actual(data)
+                schema, document, operation_name, variables, self.cost_model).actual(data)
         except Exception:  # noqa: BLE001
             actual = requested
         actual = min(actual, requested)
@@ -317,16 +346,35 @@ class ShopifyApp(ControlApp):
         code = "executionError" if result_errors else None
         return answer(payload, code, requested, actual)
 
-    def _execute(self, parsed: ParsedQuery, operation, ctx: Context, variables: dict, operation_name):
+    def _execute(self, schema, parsed: ParsedQuery, operation, ctx: Context, variables: dict, operation_name):
         """(data, errors): the plain executor where it answers exactly as graphql-core would, else graphql-core."""
         if not parsed.has_directives:
             try:
-                return execute_query(self.schema, parsed.document, operation, Root(ctx), ctx, variables), None
+                return execute_query(schema, parsed.document, operation, Root(ctx), ctx, variables), None
             except Unsupported:
                 pass
-        result = execute(self.schema, parsed.document, root_value=Root(ctx), context_value=ctx,
+        result = execute(schema, parsed.document, root_value=Root(ctx), context_value=ctx,
                          variable_values=variables, operation_name=operation_name)
         return result.data, result.errors
+
+    def _record_writes(self, store_name: str, data: StoreData, outcomes: list) -> list[dict]:
+        """Log the inventory mutations a request ran; the level records they changed (for webhooks)."""
+        changed: list[dict] = []
+        for mutation, outcome, replayed in outcomes:
+            group = outcome.group
+            if replayed:
+                self.log.count_write(store_name, mutation, [], None, "replayed: idempotency key seen before")
+                continue
+            if group is None:
+                refused = ",".join(sorted({e["code"] or "?" for e in outcome.user_errors}))
+                self.log.count_write(store_name, mutation, [], None, refused)
+                continue
+            records = [data.level_record(k) for k in group.levels]
+            rows = [{"inventory_item_id": r["inventory_item_id"], "location_id": r["location_id"], "sku": r["sku"],
+                     "available": r["available"], "on_hand": r["on_hand"]} for r in records]
+            self.log.count_write(store_name, mutation, rows, group.id)
+            changed.extend(records)
+        return changed
 
     # ------------------------------------------------------------------ control API
     @staticmethod
@@ -351,6 +399,7 @@ class ShopifyApp(ControlApp):
 
     def _health_store(self, name: str, st: StoreState) -> dict:
         return {"api_url": f"{self.base_url}/stores/{name}", "token": token_for(name),
+                "write_token": write_token_for(name),
                 "locations": st.data.location_count, "items": st.data.item_count, "levels": st.data.level_count}
 
     def _control(self, method: str, path: str, query: dict, body: dict) -> Reply:
@@ -401,12 +450,14 @@ class ShopifyApp(ControlApp):
         return self._common_control(method, path, body)
 
     def configure(self, bucket_size=None, restore_rate=None, cost_model=None, max_cost=None,
-                  bulk_delay_ms=None, scopes=None, store=None) -> None:
+                  bulk_delay_ms=None, scopes=None, write_scopes=None, store=None) -> None:
         """Change throttling at run time (all stores, or one with ``store``); buckets restart full.
-        ``scopes``: the access scopes of the token (all stores, or one with ``store``)."""
-        if scopes is not None:
-            for state in [self._store(store)] if store else self.stores.values():
+        ``scopes`` / ``write_scopes``: the access scopes of the store's token / write token (all stores, or one)."""
+        for state in [self._store(store)] if store else self.stores.values():
+            if scopes is not None:
                 state.scopes = check_scopes(scopes)
+            if write_scopes is not None:
+                state.write_scopes = check_scopes(write_scopes)
         if cost_model is not None:
             if cost_model not in MODELS:
                 raise ValueError(f"cost_model must be one of {MODELS}")
@@ -424,4 +475,5 @@ class ShopifyApp(ControlApp):
         any_bucket = next(iter(self.stores.values())).bucket
         return {"bucket_size": any_bucket.size, "restore_rate": any_bucket.restore_rate,
                 "cost_model": self.cost_model, "max_cost": self.max_cost, "bulk_delay_ms": self.bulk.delay_ms,
-                "scopes": {name: sorted(st.scopes) for name, st in self.stores.items()}}
+                "scopes": {name: sorted(st.scopes) for name, st in self.stores.items()},
+                "write_scopes": {name: sorted(st.write_scopes) for name, st in self.stores.items()}}

@@ -1,11 +1,12 @@
 """Query cost calculation, computed from the parsed query and the schema.
 
-``measured`` (default) models what the live Admin API charges (see /work/shared/platform-apis.md 1.4 and
+``measured`` (default) models what the live Admin API charges (as independent measurements found;
 docs/interfaces.md section 5): scalars and enums 0, objects 1, ``MoneyV2`` 0, a list of objects that is not
 a connection costs its object's cost once, a connection costs ``2 + m(n) * node_cost`` where ``n`` is
 ``first``/``last`` and ``m`` grows roughly logarithmically with ``n``; ``node_cost`` is 1 plus the cost of
 the node's selected sub-objects (so nested connections multiply). ``linear`` is Shopify's published rule,
-``2 + n * node_cost``, the stricter option. Mutations cost 10.
+``2 + n * node_cost``, the stricter option. A mutation costs 10 plus the objects its payload selects
+(``inventorySetQuantities { inventoryAdjustmentGroup { id } userErrors { code } }``: 10 + 1 + 1 = 12).
 
 The *requested* cost uses ``n`` from the arguments (variables resolved, fragments and inline fragments
 honoured). The *actual* cost is the same walk over the returned data with ``n`` = nodes returned; for a
@@ -87,8 +88,13 @@ class QueryCost:
         op = self.operation
         if op is None:
             return 0
-        if op.operation == OperationType.MUTATION:
-            return MUTATION_COST * len(self._collect(self.schema.mutation_type, [op.selection_set]))
+        if op.operation == OperationType.MUTATION:  # each mutation field 10, plus the objects of its payload
+            mutation_type = self.schema.mutation_type
+            return sum(MUTATION_COST + self._selection_cost(get_named_type(mutation_type.fields[name].type),
+                                                            [n.selection_set for n in nodes if n.selection_set],
+                                                            _REQUESTED)
+                       for name, nodes in self._collect(mutation_type, [op.selection_set]).values()
+                       if name in mutation_type.fields)
         root = self.schema.query_type
         return self._selection_cost(root, [op.selection_set], value)
 

@@ -85,6 +85,7 @@ class StoreData:
         self.name = name
         self.seed = seed
         self.lock = threading.RLock()
+        self._sku_index: dict[str, int] = {}  # SKU -> item, a hint checked on use (item_by_sku)
         now_s = int(time.time() if now is None else now)
         self.base = min(FIXED_BASE, now_s)
         rng = random.Random(f"{seed}:{name}")
@@ -351,6 +352,65 @@ class StoreData:
         if self.loc_active[loc] != active:
             self.loc_active[loc] = active
             self._bump(self.loc_updated, loc)
+
+    # ------------------------------------------------------------------ the storefront (sales simulator)
+    def item_by_sku(self, sku: str) -> int:
+        """The first live item with this SKU (an index kept per SKU, checked on every hit)."""
+        index = self._sku_index
+        found = index.get(sku)
+        if found is not None and not self.item_deleted[found] and self.sku(found) == sku:
+            return found
+        for item in range(self.item_count):
+            if not self.item_deleted[item] and self.sku(item) == sku:
+                index[sku] = item
+                return item
+        raise NotFound(f"unknown sku {sku!r}")
+
+    def sells_online(self, loc: int) -> bool:
+        return self.loc_active[loc] and self.loc_fulfills_online[loc] and not self.loc_legacy[loc]
+
+    def _storefront_level(self, sku: str, location_id) -> tuple[int, int]:
+        """(item, level) an order of ``sku`` takes stock from: the given location's, else the item's first level at a
+        location that fulfils online orders."""
+        item = self.item_by_sku(sku)
+        if location_id is not None:
+            loc = self.location_index(location_id)
+            level = None if loc is None else self.find_level(item, loc)
+        else:
+            level = next((k for k in self.item_levels(item) if self.level_alive[k]
+                          and self.sells_online(self.level_loc[k])), None)
+        if level is None:
+            where = "a location that sells online" if location_id is None else location_id
+            raise NotFound(f"{sku} is not stocked at {where}")
+        return item, level
+
+    def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list[dict]]:
+        """A storefront order for ``quantity`` units: accepted when the level has that many available, when the
+        variant's policy is ``CONTINUE``, or when ``force`` (an order imported by an OMS); the units move from
+        ``available`` to ``committed``, as an unfulfilled order holds them. Untracked: accepted, nothing moves."""
+        item, level = self._storefront_level(sku, location_id)
+        policy = "continue" if self.item_continue[item] else "deny"
+        answer = {"sku": sku, "inventory_item_id": str(self.item_id(item)),
+                  "location_id": str(self.location_id(self.level_loc[level])), "policy": policy}
+        if self.item_untracked[item]:
+            return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
+        before = self.qty["available"][level]
+        accepted = force or policy == "continue" or before >= quantity
+        if accepted:
+            self.set_quantities(level, {"available": before - quantity,
+                                        "committed": self.qty["committed"][level] + quantity})
+        after = self.qty["available"][level]
+        return {**answer, "accepted": accepted, "before": before, "after": after}, \
+            ([self.level_record(level)] if accepted else [])
+
+    def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list[dict]]:
+        """Stock received at a level: ``available`` (and on hand) grow by ``quantity``."""
+        item, level = self._storefront_level(sku, location_id)
+        before = self.qty["available"][level]
+        self.set_quantities(level, {"available": before + quantity})
+        return ({"sku": sku, "inventory_item_id": str(self.item_id(item)),
+                 "location_id": str(self.location_id(self.level_loc[level])), "before": before,
+                 "after": before + quantity}, [self.level_record(level)])
 
     # ------------------------------------------------------------------ shared catalog (catalog.py)
     def apply_catalog(self, plan) -> None:

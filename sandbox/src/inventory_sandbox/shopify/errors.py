@@ -30,13 +30,26 @@ _VALIDATION_PATTERNS = [
      "but not declared"),
     (re.compile(r"Unknown fragment '(?P<name>\w+)'"), "useAndDefineFragment", "Fragment {name} was used, but "
      "not defined"),
+    (re.compile(r"Expected value of type '(?P<type>\w+)' not to include unknown field '(?P<arg>\w+)'"),
+     "argumentNotAccepted", "InputObject '{type}' doesn't accept argument '{arg}'"),
+    (re.compile(r"Unknown directive '@(?P<name>\w+)'"), "undefinedDirective", "Directive '{name}' is not defined"),
 ]
+# An input field this API version does not have, given in a variable (graphql-core reports it while executing).
+_VARIABLE_FIELD = re.compile(r"Variable '\$(?P<var>\w+)' has invalid value at \.?(?P<path>[^:]*): Expected value of "
+                             r"type '(?P<type>\w+)' not to include unknown field '(?P<field>\w+)'")
 
 
 def format_error(error: GraphQLError, validation: bool = False) -> dict:
     """A graphql-core error as Shopify shows it (validation errors get Shopify's codes and wording)."""
     out = error.formatted
     out = {k: v for k, v in out.items() if v is not None}
+    m = _VARIABLE_FIELD.search(error.message)
+    if m:
+        path = ".".join(filter(None, [re.sub(r"\[(\d+)\]", r".\1", m["path"]).strip("."), m["field"]]))
+        out["message"] = (f"Variable ${m['var']} was provided invalid value for {path} "
+                          f"(Field is not defined on {m['type']})")
+        out["extensions"] = {"code": "INVALID_VARIABLE"}
+        return out
     if validation:
         for pattern, code, template in _VALIDATION_PATTERNS:
             m = pattern.search(error.message)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from graphql import GraphQLError
 
-from . import paging, search
+from . import paging, search, writes
 from .data import QUANTITY_NAMES, StoreData, iso
 
 
@@ -25,6 +25,14 @@ class Context:
     bulk_manager: Any = None          # bulk.BulkManager
     bulk_mode: bool = False           # connections return every row, unpaged
     extra: dict = field(default_factory=dict)
+    api_version: str | None = None    # the version in the request path (mutations depend on it)
+    scopes: frozenset = frozenset()   # the token's access scopes (currentAppInstallation)
+    write_memory: Any = None          # writes.WriteMemory of the app
+    writes: list = field(default_factory=list)  # (mutation, writes.Outcome, replayed) run by this request
+
+
+SCOPE_DESCRIPTIONS = {"read_inventory": "Read inventory", "write_inventory": "Modify inventory",
+                      "read_locations": "Read locations", "read_products": "Read products"}
 
 
 def gid(kind: str, num) -> str:
@@ -327,7 +335,18 @@ class Root:
             return None
         return self.ctx.bulk_manager.current(self.ctx.store.name)
 
+    def currentAppInstallation(self, info):
+        return {"id": "gid://shopify/AppInstallation/1",
+                "accessScopes": [{"handle": h, "description": SCOPE_DESCRIPTIONS.get(h, h)}
+                                 for h in sorted(self.ctx.scopes)]}
+
     # mutations
+    def inventorySetQuantities(self, info, input):  # noqa: A002 - the schema's argument name
+        return writes.set_quantities(self.ctx, info, input)
+
+    def inventoryAdjustQuantities(self, info, input):  # noqa: A002
+        return writes.adjust_quantities(self.ctx, info, input)
+
     def bulkOperationRunQuery(self, info, query, groupObjects=False):
         op, errors = self.ctx.bulk_manager.start(self.ctx.store, query, groupObjects)
         return {"bulkOperation": op, "userErrors": errors}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..base import SandboxBase
-from .app import ShopifyApp, token_for
+from .app import ShopifyApp, token_for, write_token_for
 
 
 class ShopifySandbox(SandboxBase):
@@ -40,6 +40,11 @@ class ShopifySandbox(SandboxBase):
     @staticmethod
     def token(store: str = "demo-store") -> str:
         return token_for(store)
+
+    @staticmethod
+    def write_token(store: str = "demo-store") -> str:
+        """The store's second app, with ``write_inventory``."""
+        return write_token_for(store)
 
     # ------------------------------------------------------------------ control API helpers
     def change_stock(self, store: str = "demo-store", n: int = 1, seed: int | None = None) -> list[dict]:

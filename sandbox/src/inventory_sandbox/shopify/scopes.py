@@ -1,8 +1,11 @@
 """Access scopes: a store's token can lack some, and a query that needs one is refused as Shopify does.
 
-`POST /_sandbox/config {"scopes": [...], "store": S}` sets the scopes of S's token (all stores without `store`).
-A query selecting a field whose scope the token lacks answers HTTP 200 with an `ACCESS_DENIED` error per field
-and `data: null`, before any cost is charged. Bulk queries are not checked (they are a string argument).
+Each store has two tokens, as a store with two custom apps would: the store's token `shpat_sandbox_{store}` (the
+taps'; by default the read scopes only) and its write token `shpat_sandbox_{store}_write` (by default every
+scope, `write_inventory` included). `POST /_sandbox/config {"scopes": [...], "store": S}` sets the scopes of S's
+token, `{"write_scopes": [...]}` those of its write token (all stores without `store`). A query selecting a field
+whose scope the token lacks answers HTTP 200 with an `ACCESS_DENIED` error per field and `data: null`, before
+any cost is charged. Bulk queries are not checked (they are a string argument).
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 from graphql import DocumentNode, FieldNode, visit
 from graphql.language import Visitor
 
-#: Every scope the sandbox knows; a new token has all of them.
-ALL_SCOPES = ("read_inventory", "read_locations", "read_products")
+#: The scopes a store's token has by default (the taps need only these).
+READ_SCOPES = ("read_inventory", "read_locations", "read_products")
+#: Every scope the sandbox knows; a store's write token has all of them by default.
+ALL_SCOPES = (*READ_SCOPES, "write_inventory")
 
 #: Field name -> the scope reading it needs (Admin API access scopes).
 FIELD_SCOPES = {
@@ -22,6 +27,8 @@ FIELD_SCOPES = {
     "inventoryLevels": "read_inventory",
     "variant": "read_products",
     "product": "read_products",
+    "inventorySetQuantities": "write_inventory",
+    "inventoryAdjustQuantities": "write_inventory",
 }
 
 DOCS = "https://shopify.dev/api/usage/access-scopes"

@@ -1,0 +1,1 @@
+"""Push the planned stock to every channel (see README.md)."""

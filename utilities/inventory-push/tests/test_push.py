@@ -1,0 +1,175 @@
+"""Writing each channel without overwriting a sale it has not seen, dry run, audit and idempotence."""
+
+from __future__ import annotations
+
+import duckdb
+from conftest import PlanBuilder, audit, env_for, skus
+
+from inventory_push import push
+from inventory_push.settings import Settings
+
+
+def run(stores, path, apply=True, **extra):
+    return push.run(Settings.from_env(env_for(stores, path, **extra)), apply)
+
+
+def results(outcome) -> dict[tuple[str, str], str]:
+    return {(e.row.channel, e.row.sku): e.result for e in outcome.entries}
+
+
+def test_dry_run_prints_and_records_the_plan_and_writes_nothing(stores, tmp_path):
+    a, b = skus(2)
+    plan = PlanBuilder(stores)
+    for channel in ("shopify", "bigcommerce", "magento"):
+        plan.add(channel, a, planned=stores.shown(channel, a) - 2)
+    plan.add("shopify", b, planned=1, hold_reason="changed within the settling window")
+    path = plan.write(tmp_path / "wh.duckdb")
+    outcome = run(stores, path, apply=False)
+    assert stores.writes() == {"shopify": 0, "bigcommerce": 0, "magento": 0}
+    assert sorted(e.result for e in outcome.entries) == ["dry_run", "dry_run", "dry_run", "held"]
+    logged = audit(path)
+    assert {r["result"] for r in logged} == {"dry_run", "held"} and all(r["dry_run"] for r in logged)
+    assert audit(path, "select status, dry_run from push.push_runs") == [{"status": "ok", "dry_run": True}]
+
+
+def test_apply_writes_every_channel_to_the_plan_and_records_the_ids(stores, tmp_path):
+    a, b = skus(2)
+    plan = PlanBuilder(stores)
+    targets = {}
+    for channel in ("shopify", "bigcommerce", "magento"):
+        for sku, change in ((a, -3), (b, +2)):
+            targets[channel, sku] = stores.shown(channel, sku) + change
+            plan.add(channel, sku, planned=targets[channel, sku])
+    outcome = run(stores, plan.write(tmp_path / "wh.duckdb"))
+    assert set(results(outcome).values()) == {"applied"}
+    for (channel, sku), planned in targets.items():
+        assert stores.shown(channel, sku) == planned, (channel, sku)
+    assert stores.writes() == {"shopify": 1, "bigcommerce": 1, "magento": 1}  # one batch per channel
+    logged = audit(tmp_path / "wh.duckdb")
+    ids = {r["channel"]: r["api_change_id"] for r in logged}
+    assert ids["shopify"].startswith("gid://shopify/InventoryAdjustmentGroup/") and ids["bigcommerce"]
+    assert {r["method"] for r in logged} == {"set", "relative", "source_items"}
+    assert all("re-read guard window" in r["detail"] for r in logged if r["channel"] == "magento")
+
+
+def test_a_shopify_sale_between_plan_and_push_is_not_overwritten(stores, tmp_path):
+    a, b = skus(2)
+    plan = PlanBuilder(stores)
+    seen = stores.shown("shopify", a)
+    plan.add("shopify", a, planned=seen + 4)
+    plan.add("shopify", b, planned=stores.shown("shopify", b) - 1)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("shopify", a, 1)  # a shopper buys one after the plan observed ``seen``
+    outcome = run(stores, path)
+    assert results(outcome) == {("shopify", a): "stale", ("shopify", b): "applied"}
+    assert stores.shown("shopify", a) == seen - 1  # the sale stands; the plan's number was not written over it
+    stale = next(r for r in audit(path) if r["result"] == "stale")
+    assert "CHANGE_FROM_QUANTITY_STALE" in stale["detail"]
+    # next cycle: a fresh observation plans again, and the write goes through
+    again = PlanBuilder(stores, plan_id="plan-2")
+    again.add("shopify", a, planned=seen + 3)
+    assert results(run(stores, again.write(path))) == {("shopify", a): "applied"}
+    assert stores.shown("shopify", a) == seen + 3
+
+
+def test_a_concurrent_bigcommerce_order_is_kept_by_the_relative_adjustment(stores, tmp_path):
+    a, = skus(1, at_least=8)
+    plan = PlanBuilder(stores)
+    seen = stores.shown("bigcommerce", a)
+    plan.add("bigcommerce", a, planned=seen - 4)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("bigcommerce", a, 2)  # sold after the plan
+    assert results(run(stores, path)) == {("bigcommerce", a): "applied"}
+    assert stores.shown("bigcommerce", a) == seen - 2 - 4  # both the sale and the planned change
+
+
+def test_magento_re_reads_and_writes_only_the_items_still_as_observed(stores, tmp_path):
+    a, b = skus(2)
+    plan = PlanBuilder(stores)
+    seen_a, seen_b = stores.shown("magento", a), stores.shown("magento", b)
+    plan.add("magento", a, planned=seen_a + 5)
+    plan.add("magento", b, planned=seen_b + 5)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("magento", a, 1)
+    outcome = run(stores, path)
+    assert results(outcome) == {("magento", a): "stale", ("magento", b): "applied"}
+    assert (stores.shown("magento", a), stores.shown("magento", b)) == (seen_a - 1, seen_b + 5)
+    assert stores.magento.log()["write_rows"] == 1
+
+
+def test_the_same_plan_twice_writes_once(stores, tmp_path):
+    a, = skus(1)
+    plan = PlanBuilder(stores)
+    for channel in ("shopify", "bigcommerce", "magento"):
+        plan.add(channel, a, planned=stores.shown(channel, a) - 1)
+    path = plan.write(tmp_path / "wh.duckdb")
+    first = run(stores, path)
+    assert set(results(first).values()) == {"applied"}
+    writes = stores.writes()
+    second = run(stores, path)
+    assert set(results(second).values()) == {"already_done"}
+    assert stores.writes() == writes
+    # even with the audit gone, Shopify's idempotency key stops a second application of the same rows
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from push.push_log")
+    shown = stores.shown("shopify", a)
+    stores.order("shopify", a, 1)  # had the set been applied again, this sale would be overwritten
+    third = run(stores, path, INVENTORY_PUSH_SETTLE_SECONDS="0")
+    assert results(third)[("shopify", a)] == "applied"  # Shopify answered the first result again
+    assert stores.shown("shopify", a) == shown - 1
+    assert stores.shopify.log()["writes"] == 1
+
+
+def test_a_level_we_just_wrote_waits_for_a_read_that_has_settled(stores, tmp_path):
+    a, = skus(1)
+    stores.bigcommerce.configure(read_lag_ms=2000)  # the Inventory API shows writes late
+    plan = PlanBuilder(stores)
+    seen = stores.shown("bigcommerce", a)
+    plan.add("bigcommerce", a, planned=seen - 2)
+    path = plan.write(tmp_path / "wh.duckdb")
+    assert results(run(stores, path)) == {("bigcommerce", a): "applied"}
+    # a sync right after the write still reads the old number; a plan from it would take 2 off again
+    lagging = PlanBuilder(stores, plan_id="plan-2")
+    lagging.add("bigcommerce", a, planned=seen - 2, observed=seen, observed_at=push.now_utc())
+    assert results(run(stores, lagging.write(path))) == {("bigcommerce", a): "settling"}
+    assert stores.shown("bigcommerce", a) == seen - 2
+
+
+def test_pooled_rows_adjust_on_shopify_and_older_versions_compare_quantity(stores, tmp_path):
+    a, b = skus(2)
+    plan = PlanBuilder(stores, mode="pooled")
+    seen = stores.shown("shopify", a)
+    plan.add("shopify", a, planned=seen - 3)
+    path = plan.write(tmp_path / "wh.duckdb")
+    outcome = run(stores, path)
+    assert [(e.result, e.method) for e in outcome.entries] == [("applied", "adjust")]
+    assert stores.shopify.log()["write_log"][-1]["endpoint"] == "inventoryAdjustQuantities"
+    old = PlanBuilder(stores, plan_id="plan-2")
+    seen_b = stores.shown("shopify", b)
+    old.add("shopify", b, planned=seen_b + 1)
+    # stale: observed after our write, yet the number predates it (as a read could)
+    old.add("shopify", a, planned=1, observed=seen, observed_at=push.now_utc())
+    outcome = run(stores, old.write(path), INVENTORY_PUSH_SHOPIFY_API_VERSION="2025-07",
+                  INVENTORY_PUSH_SETTLE_SECONDS="0")
+    assert results(outcome) == {("shopify", b): "applied", ("shopify", a): "stale"}
+    assert "COMPARE_QUANTITY_STALE" in next(e.detail for e in outcome.entries if e.result == "stale")
+    assert stores.shown("shopify", b) == seen_b + 1
+
+
+def test_bigcommerce_absolute_only_for_a_sole_writer_and_first_stock_of_a_never_set_level(stores, tmp_path):
+    a, = skus(1)
+    plan = PlanBuilder(stores)
+    seen = stores.shown("bigcommerce", a)
+    plan.add("bigcommerce", a, planned=seen + 1)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("bigcommerce", a, 1)
+    outcome = run(stores, path, INVENTORY_PUSH_BIGCOMMERCE_SOLE_WRITER="true")
+    assert [(e.result, e.method) for e in outcome.entries] == [("applied", "absolute")]
+    assert stores.shown("bigcommerce", a) == seen + 1  # absolute: the sale after the plan is overwritten (sole writer)
+    # a level never set absolutely refuses relative changes: with nothing observed there, it is set
+    never = next(r for r in stores.bigcommerce.truth("demostore")["inventory_levels"]
+                 if r["location_id"] == "2" and r["sku"] == stores.level("bigcommerce", a)["sku"])
+    first = PlanBuilder(stores, plan_id="plan-2")
+    first.add("bigcommerce", a, planned=3, observed=0, location_id="2", inventory_item_id=never["inventory_item_id"])
+    outcome = run(stores, first.write(path))
+    assert [(e.result, e.method) for e in outcome.entries] == [("applied", "absolute_first")]
