@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-#: dbt's own words for what failed (its wrapper's "error invoking dbt" line says nothing).
+#: dbt's own words for what failed (its wrapper's "error invoking dbt" line says nothing): a node that failed,
+#: or an error heading whose next line says what (`Runtime Error` / `  The profile ... has no target ...`).
 DBT_FAILURE = re.compile(r"(?:Failure|Runtime Error|Compilation Error|Database Error) in \w+ \S+")
+DBT_HEADING = re.compile(r"^(?:Encountered an error:|(?:Runtime|Compilation|Parsing|Database|Dependency) Error)$")
 #: Which plugin of a block failed, by the `exit_codes` key Meltano reports.
 SIDES = {"extractors": 0, "loaders": 1}
 
@@ -46,6 +48,7 @@ class Result:
     exit_code: int = 0
     blocks: dict[int, Block] = field(default_factory=dict)
     last_lines: dict[str, str] = field(default_factory=dict)  # plugin name -> its last meaningful line
+    headings: dict[str, str] = field(default_factory=dict)  # plugin -> the error heading whose line comes next
     first_failures: dict[str, str] = field(default_factory=dict)  # plugin -> dbt's first "Failure in ..." line
     meltano_error: str = ""  # Meltano's own last error (a run that failed before any block)
 
@@ -97,7 +100,12 @@ def read_line(result: Result, line: str, plugins: list[list[str]]) -> str:
         plain = ANSI.sub("", text).strip()
         if DBT_FAILURE.search(plain):
             result.first_failures.setdefault(name, DBT_FAILURE.search(plain)[0])
+        elif DBT_HEADING.match(plain):
+            result.headings[name] = plain.rstrip(":")
         elif _meaningful(plain):
+            heading = result.headings.pop(name, None)
+            if heading and heading != "Encountered an error":
+                result.first_failures.setdefault(name, f"{heading}: {plain}")
             result.last_lines[name] = plain
     elif event.get("level") in ("error", "critical"):
         result.meltano_error = text

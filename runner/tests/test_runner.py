@@ -195,3 +195,28 @@ def test_back_to_back_passes_until_the_time_is_up_and_stop_at_a_failure(tmp_path
     failing = sync(tmp_path, fake, "--for", "30", fail={"tap-magento-inventory target-duckdb": "boom"})
     assert failing.returncode == 1
     assert len([line for line in failing.stderr.splitlines() if "pass finished" in line]) == 1
+
+
+def test_a_failed_block_is_told_by_its_plugins_own_line() -> None:
+    """dbt's wrapper ends with "error invoking dbt"; the line that helps is the one after dbt's error heading.
+    A tap's is its last line before the block failed (the tap's one-line error)."""
+    from inventory_runner import meltano
+
+    result = meltano.Result()
+    plugins = meltano._block_plugins(["tap-shopify-inventory", "target-duckdb", "dbt-duckdb:build"])
+    assert plugins == [["tap-shopify-inventory", "target-duckdb"], ["dbt-duckdb"]]
+    lines = [
+        {"event": "METRIC: {\"type\": \"counter\"}", "name": "tap-shopify-inventory"},
+        {"event": "Shopify store x not found (HTTP 404): check store", "name": "tap-shopify-inventory"},
+        {"event": "Block run completed", "set_number": 0, "success": False, "exit_codes": {"extractors": 1}},
+        {"event": "Encountered an error:", "name": "dbt-duckdb"},
+        {"event": "Runtime Error", "name": "dbt-duckdb"},
+        {"event": "  The profile inventory does not have a target named 'demo'.", "name": "dbt-duckdb"},
+        {"event": " - dev", "name": "dbt-duckdb"},
+        {"event": "error invoking dbt None", "name": "dbt-duckdb"},
+        {"event": "Block run completed", "set_number": 1, "success": False, "exit_codes": {}},
+    ]
+    printed = [meltano.read_line(result, json.dumps({"level": "info", "timestamp": "t", **e}), plugins) for e in lines]
+    assert result.error(0) == "Shopify store x not found (HTTP 404): check store"
+    assert result.error(1) == "Runtime Error: The profile inventory does not have a target named 'demo'."
+    assert printed[1] == "t [info     ] tap-shopify-inventory Shopify store x not found (HTTP 404): check store\n"
