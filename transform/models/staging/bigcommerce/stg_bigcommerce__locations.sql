@@ -31,42 +31,4 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ latest_row_per_key('renamed', ['store_id', 'location_id']) }}
-
-),
-
-flagged as (
-
-    {{ flag_vanished_rows('deduplicated', source('bigcommerce', 'sync_runs'), 'locations') }}
-
-),
-
-final as (
-
-    select
-        flagged.store_id,
-        flagged.location_id,
-        flagged.location_code,
-        flagged.location_name,
-        flagged.location_type,
-        flagged.time_zone,
-        flagged.city,
-        flagged.state,
-        flagged.country_code,
-        flagged.is_active,
-        flagged.is_default,
-        flagged.fulfills_online_orders,
-        flagged.is_deleted,
-        flagged.created_at,
-        flagged.updated_at,
-        flagged.synced_at,
-        flagged._sdc_extracted_at,
-        flagged._sdc_batched_at
-
-    from flagged
-
-)
-
-select * from final
+{{ stage_rows('renamed', 'bigcommerce', 'locations', ['store_id', 'location_id']) }}

@@ -36,46 +36,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ latest_row_per_key('renamed', ['store_id', 'location_id', 'inventory_item_id']) }}
-
-),
-
-flagged as (
-
-    {{ flag_vanished_rows('deduplicated', source('magento', 'sync_runs'), 'inventory_levels') }}
-
-),
-
-final as (
-
-    select
-        {{ surrogate_key(['flagged.store_id', 'flagged.location_id', 'flagged.inventory_item_id']) }}
-            as inventory_level_sk,
-        flagged.store_id,
-        flagged.location_id,
-        flagged.inventory_item_id,
-        flagged.sku,
-        flagged.sku_raw,
-        flagged.is_in_stock,
-        flagged.is_deleted,
-        flagged.available,
-        flagged.on_hand,
-        flagged.source_quantity,
-        flagged.committed,
-        flagged.reserved,
-        flagged.incoming,
-        flagged.damaged,
-        flagged.quality_control,
-        flagged.safety_stock,
-        flagged.updated_at,
-        flagged.synced_at,
-        flagged._sdc_extracted_at,
-        flagged._sdc_batched_at
-
-    from flagged
-
-)
-
-select * from final
+{{ stage_rows(
+    'renamed', 'magento', 'inventory_levels', ['store_id', 'location_id', 'inventory_item_id'], 'inventory_level_sk'
+) }}

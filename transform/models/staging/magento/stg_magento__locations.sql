@@ -29,39 +29,4 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ latest_row_per_key('renamed', ['store_id', 'location_id']) }}
-
-),
-
-flagged as (
-
-    {{ flag_vanished_rows('deduplicated', source('magento', 'sync_runs'), 'locations') }}
-
-),
-
-final as (
-
-    select
-        flagged.store_id,
-        flagged.location_id,
-        flagged.location_name,
-        flagged.location_description,
-        flagged.country_code,
-        flagged.region,
-        flagged.city,
-        flagged.postcode,
-        flagged.is_active,
-        flagged.fulfills_online_orders,
-        flagged.is_deleted,
-        flagged.updated_at,
-        flagged.synced_at,
-        flagged._sdc_extracted_at,
-        flagged._sdc_batched_at
-
-    from flagged
-
-)
-
-select * from final
+{{ stage_rows('renamed', 'magento', 'locations', ['store_id', 'location_id']) }}

@@ -32,42 +32,4 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ latest_row_per_key('renamed', ['store_id', 'inventory_item_id']) }}
-
-),
-
-flagged as (
-
-    {{ flag_vanished_rows('deduplicated', source('shopify', 'sync_runs'), 'inventory_items') }}
-
-),
-
-final as (
-
-    select
-        flagged.store_id,
-        flagged.inventory_item_id,
-        flagged.product_id,
-        flagged.variant_id,
-        flagged.inventory_item_gid,
-        flagged.sku,
-        flagged.sku_raw,
-        flagged.is_tracked,
-        flagged.holds_stock,
-        flagged.oversell_policy,
-        flagged.is_deleted,
-        flagged.unit_cost,
-        flagged.currency,
-        flagged.created_at,
-        flagged.updated_at,
-        flagged.synced_at,
-        flagged._sdc_extracted_at,
-        flagged._sdc_batched_at
-
-    from flagged
-
-)
-
-select * from final
+{{ stage_rows('renamed', 'shopify', 'inventory_items', ['store_id', 'inventory_item_id']) }}

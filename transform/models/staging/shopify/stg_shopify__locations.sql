@@ -24,35 +24,4 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    {{ latest_row_per_key('renamed', ['store_id', 'location_id']) }}
-
-),
-
-flagged as (
-
-    {{ flag_vanished_rows('deduplicated', source('shopify', 'sync_runs'), 'locations') }}
-
-),
-
-final as (
-
-    select
-        flagged.store_id,
-        flagged.location_id,
-        flagged.location_gid,
-        flagged.location_name,
-        flagged.is_active,
-        flagged.fulfills_online_orders,
-        flagged.is_deleted,
-        flagged.updated_at,
-        flagged.synced_at,
-        flagged._sdc_extracted_at,
-        flagged._sdc_batched_at
-
-    from flagged
-
-)
-
-select * from final
+{{ stage_rows('renamed', 'shopify', 'locations', ['store_id', 'location_id']) }}
