@@ -22,10 +22,10 @@ What is here:
   session-wide and per-test fixtures; the `sleeps` fixture records sleeps instead of sleeping;
 - contract checks every tap's tests make: `progress_summaries` (one summary line per stream, with the records
   the run emitted), `settings_table` (the settings table of a README or of `--about --format=markdown`),
-  `check_about` (capabilities and documented settings), `check_faults_spent` (every queued sandbox fault used, each
-  by one retried request), `SinceCase` / `since_cases` (hypothesis: an incremental read starts where the bookmark,
-  `lookback` and `start_date` say, never later), `undeclared_imports` (a package imports only the standard
-  library, itself and what it declares).
+  `check_about` (capabilities and documented settings), `requests_of` and `check_faults_spent` (every queued
+  sandbox fault used, each by one retried request), `SinceCase` / `since_cases` / `instants` (hypothesis: an
+  incremental read starts where the bookmark, `lookback` and `start_date` say, never later),
+  `undeclared_imports` (a package imports only the standard library, itself and what it declares).
 """
 
 from __future__ import annotations
@@ -298,6 +298,15 @@ def check_about(
     return t.cast("dict[str, dict]", properties)
 
 
+def requests_of(store: SandboxStore, sync: t.Callable[[], object]) -> int:
+    """The requests `sync()` makes against a reset `store` (the sandbox's log); the store is reset again after."""
+    store.reset()
+    sync()
+    made = int(store.log()["requests"])
+    store.reset()
+    return made
+
+
 def check_faults_spent(store: SandboxStore, queued: int, faultless_requests: int) -> None:
     """Every fault queued in the sandbox was used, each by one request the tap then sent again: the run made
     `queued` more requests than the same run without faults (the sandbox's log)."""
@@ -395,6 +404,12 @@ class SandboxStore:
     def log(self) -> dict:
         """Request counters."""
         return t.cast("dict", self.control("GET", "log"))
+
+    def reset(self) -> None:
+        """Clear the queued faults and the request log (a platform's store also restores its limits)."""
+        with contextlib.suppress(requests.HTTPError):
+            self.control("DELETE", "faults")
+        self.control("POST", "log/reset")
 
     def pending_faults(self) -> list[dict]:
         """The queued faults no request has used yet."""
@@ -495,6 +510,7 @@ __all__ = [
     "needs_command",
     "needs_module",
     "progress_summaries",
+    "requests_of",
     "run_cli",
     "run_tap",
     "sandbox_fixtures",

@@ -21,6 +21,7 @@ from singer_inventory_kit.testing import (
     needs,
     needs_module,
     progress_summaries,
+    requests_of,
     settings_table,
     singer_messages,
     start_sandbox,
@@ -158,6 +159,10 @@ def test_a_sandbox_store_starts_answers_and_stops(tmp_path: Path) -> None:
             requests.post(endpoint, json={"query": "{ shop { name } }"}, timeout=10,
                           headers={"X-Shopify-Access-Token": "shpat_sandbox_kit-test"})  # fmt: skip
         check_faults_spent(box, 2, 0)  # both used, by two requests
+        box.control("POST", "faults", {"kind": "http_500", "count": 1})
+        assert requests_of(box, lambda: requests.post(endpoint, json={"query": "{ shop { name } }"}, timeout=10)) == 1
+        assert box.pending_faults() == []  # reset before and after
+        assert box.requests_made() == 0
     finally:
         box.stop()
     assert box.process.returncode is not None

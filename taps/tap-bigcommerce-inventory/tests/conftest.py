@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import typing as t
 from pathlib import Path
 
-import requests
 from singer_inventory_kit import testing
 from singer_inventory_kit.testing import Run, SandboxStore, sandbox_fixtures, sleeps  # noqa: F401 - fixtures
 
@@ -55,11 +53,9 @@ class Sandbox(SandboxStore):
         }
 
     def reset(self) -> None:
-        """Clear faults and the log; restore a generous quota."""
-        with contextlib.suppress(requests.HTTPError):
-            self.control("DELETE", "faults")
+        """Restore a generous quota; clear faults and the log."""
         self.control("POST", "config", {"window_ms": 30000, "quota": 10000, "lowercase_headers": False})
-        self.control("POST", "log/reset")
+        super().reset()
 
 
 def start_sandbox(tmp_dir: Path, *extra: str, store: str = "demostore", items: int = 500) -> Sandbox:

@@ -7,7 +7,7 @@ import typing as t
 
 import pytest
 from conftest import Sandbox, run_cli, run_tap, start_sandbox
-from singer_inventory_kit.testing import check_faults_spent
+from singer_inventory_kit.testing import check_faults_spent, requests_of
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -102,12 +102,8 @@ def test_removed_variant_disappears_from_the_snapshot(small_sandbox: Sandbox) ->
 
 @pytest.fixture(scope="module")
 def faultless_requests(sandbox: Sandbox) -> int:
-    """The requests of the fault tests' sync when nothing goes wrong (the sandbox's log)."""
-    sandbox.reset()
-    run_tap(sandbox.config(max_retries=3, request_timeout=5))
-    made = sandbox.log()["requests"]
-    sandbox.reset()
-    return int(made)
+    """The requests of the fault tests' sync when nothing goes wrong."""
+    return requests_of(sandbox, lambda: run_tap(sandbox.config(max_retries=3, request_timeout=5)))
 
 
 @pytest.mark.parametrize(

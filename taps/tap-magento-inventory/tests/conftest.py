@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import typing as t
 from pathlib import Path
 
-import requests
 from singer_inventory_kit import testing
 from singer_inventory_kit.testing import Run, SandboxStore, sandbox_fixtures, sleeps  # noqa: F401 - fixtures
 
@@ -57,12 +55,6 @@ class Sandbox(SandboxStore):
         """Tap config signing with OAuth 1.0a (the sandbox's credentials for this store)."""
         creds = self.control("GET", "oauth", store=self.store)
         return self.config(**{"auth_method": "oauth1", **creds, **overrides})
-
-    def reset(self) -> None:
-        """Clear faults and the log."""
-        with contextlib.suppress(requests.HTTPError):
-            self.control("DELETE", "faults")
-        self.control("POST", "log/reset")
 
 
 def start_sandbox(tmp_dir: Path, *extra: str, store: str = "demo-store", items: int = 60) -> Sandbox:

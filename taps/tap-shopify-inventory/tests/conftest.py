@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import typing as t
 from pathlib import Path
 
-import requests
 from singer_inventory_kit import testing
 from singer_inventory_kit.testing import Run, SandboxStore, sandbox_fixtures, sleeps  # noqa: F401 - fixtures
 
@@ -54,11 +52,9 @@ class Sandbox(SandboxStore):
         }
 
     def reset(self) -> None:
-        """Clear faults and the log; restore generous throttling."""
-        with contextlib.suppress(requests.HTTPError):
-            self.control("DELETE", "faults")
+        """Restore generous throttling; clear faults and the log."""
         self.control("POST", "config", {"bucket_size": 2000, "restore_rate": 100, "cost_model": "measured"})
-        self.control("POST", "log/reset")
+        super().reset()
 
 
 def start_sandbox(tmp_dir: Path, *extra: str, store: str = "demo-store") -> Sandbox:

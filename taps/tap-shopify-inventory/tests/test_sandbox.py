@@ -11,7 +11,7 @@ import typing as t
 import pytest
 import requests
 from conftest import Sandbox, run_cli, run_tap, tap_executable
-from singer_inventory_kit.testing import check_faults_spent
+from singer_inventory_kit.testing import check_faults_spent, requests_of
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -261,12 +261,8 @@ def _write(tmp_path: Path, config: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def faultless_requests(sandbox: Sandbox) -> int:
-    """The requests of the fault tests' sync when nothing goes wrong (the sandbox's log)."""
-    sandbox.reset()
-    run_tap(sandbox.config(max_retries=3, request_timeout=1))
-    made = sandbox.log()["requests"]
-    sandbox.reset()
-    return int(made)
+    """The requests of the fault tests' sync when nothing goes wrong."""
+    return requests_of(sandbox, lambda: run_tap(sandbox.config(max_retries=3, request_timeout=1)))
 
 
 @pytest.mark.parametrize(
