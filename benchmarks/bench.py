@@ -153,7 +153,7 @@ def top_functions(prof: Path, limit: int = 12) -> list[dict]:
 
 
 def _owner(file: str) -> str:
-    for name in ("tap_shopify_inventory", "tap_bigcommerce_inventory", "tap_magento_inventory"):
+    for name in ("tap_shopify_inventory", "tap_bigcommerce_inventory", "tap_magento_inventory", "singer_inventory_kit"):
         if name in file:
             return "tap (ours)"
     for lib in ("singer_sdk", "jsonschema", "requests", "urllib3", "http", "json", "socket", "ssl",

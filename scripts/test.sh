@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 status=0
-# 1. Each tap alone: built as a wheel, installed in a clean virtualenv, its own tests run there.
-for tap in taps/tap-*/; do
-  scripts/check-tap-alone.sh "${tap%/}" || status=1
+# 1. The kit the taps share, then each tap, alone: built as a wheel, installed in a clean virtualenv (a tap
+#    beside the kit's wheel, built once here), its own tests run there.
+kit_dist="$(mktemp -d)"
+trap 'rm -rf "$kit_dist"' EXIT
+for package in kit taps/tap-*/; do
+  KIT_DIST="$kit_dist" scripts/check-tap-alone.sh "${package%/}" || status=1
 done
 # 2. The sandbox stores' own tests.
 .venv/bin/python -m pytest sandbox/tests -q -rs -p no:cacheprovider || status=1

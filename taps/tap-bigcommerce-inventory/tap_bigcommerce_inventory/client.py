@@ -1,7 +1,7 @@
 """BigCommerce REST v3 client: the base stream, quota pacing and error handling.
 
-Everything about *how* the tap talks to BigCommerce lives here; `streams.py` only declares
-*what* to fetch. The pieces:
+Everything about *how* the tap talks to BigCommerce lives here (the kit adds the run, bookmarks, progress and
+retries); `streams.py` only declares *what* to fetch. The pieces:
 
 - `QuotaPacer`: one per tap run. Reads the four `X-Rate-Limit-*` headers of every answer and
   waits for the window to reset before a request the window has no room for, so a sync never
@@ -13,26 +13,22 @@ Everything about *how* the tap talks to BigCommerce lives here; `streams.py` onl
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import time
 import typing as t
-from dataclasses import dataclass, field
 from http import HTTPStatus
 
-import backoff
-import requests
-from singer_sdk import SchemaDirectory, StreamSchema, metrics
+from singer_inventory_kit import InventoryStream, ThrottledError
+from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import PageNumberPaginator
-from singer_sdk.streams import RESTStream
 
 from tap_bigcommerce_inventory import schemas
 
 if t.TYPE_CHECKING:
     import logging
 
+    import requests
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(schemas)
@@ -43,7 +39,6 @@ INVENTORY_MAX_PAGE = 1000
 #: First wait after a 429 that carries no rate-limit header (platform load): doubled each time.
 BARE_429_WAIT = 5.0
 BARE_429_MAX_WAIT = 120.0
-THROTTLE_MAX_TRIES = 500
 SCOPES_NEEDED = "store_v2_products_read_only, store_inventory_read_only, store_locations_read_only"
 
 H_LEFT = "x-rate-limit-requests-left"
@@ -56,27 +51,6 @@ H_RETRY = "x-retry-after"
 # --------------------------------------------------------------------------- helpers
 
 
-def parse_utc(value: str | dt.datetime) -> dt.datetime:
-    """Parse an ISO-8601 timestamp; naive values are taken as UTC."""
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
-
-
-def utc_z(value: str | dt.datetime | None) -> str | None:
-    """Normalize a timestamp to `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds)."""
-    if value is None or value == "":
-        return None
-    return parse_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def id_str(value: t.Any) -> str | None:  # noqa: ANN401
     """Ids as strings (`79` -> `"79"`), None stays None."""
     return None if value is None else str(value)
@@ -85,35 +59,6 @@ def id_str(value: t.Any) -> str | None:  # noqa: ANN401
 def lower_headers(response: requests.Response) -> dict[str, str]:
     """Response headers with lower-case names (BigCommerce may send either case)."""
     return {k.lower(): v for k, v in response.headers.items()}
-
-
-@dataclass
-class SyncRun:
-    """What one tap run shares between its streams."""
-
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    completed: list[dict[str, t.Any]] = field(default_factory=list)
-
-    @property
-    def synced_at(self) -> str:
-        """The run's start as written to every record's `synced_at`."""
-        return self.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-    @property
-    def signpost(self) -> str:
-        """The run's start, truncated to the second: no bookmark may pass it."""
-        return t.cast("str", utc_z(self.started_at))
-
-    def mark_completed(self, stream_name: str, *, is_full_snapshot: bool) -> None:
-        """Record that a stream emitted all its rows in this run."""
-        self.completed.append(
-            {
-                "run_started_at": self.synced_at,
-                "stream_name": stream_name,
-                "is_full_snapshot": is_full_snapshot,
-                "finished_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            },
-        )
 
 
 # --------------------------------------------------------------------------- pacing
@@ -179,15 +124,6 @@ class QuotaPacer:
         return wait
 
 
-class ThrottledError(RetriableAPIError):
-    """A 429: wait `wait` seconds and retry (not counted against max_retries)."""
-
-    def __init__(self, message: str, response: requests.Response, wait: float) -> None:
-        """Keep the wait the answer implies."""
-        super().__init__(message, response)
-        self.wait = wait
-
-
 class MetaPaginator(PageNumberPaginator):
     """`page=1,2,...` until `meta.pagination.current_page >= total_pages`."""
 
@@ -202,71 +138,7 @@ class MetaPaginator(PageNumberPaginator):
 # --------------------------------------------------------------------------- base stream
 
 
-# --------------------------------------------------------------------------- progress
-
-
-class SyncProgress(metrics.Counter):
-    """The SDK's record counter (its METRIC lines unchanged), plus lines a person can follow.
-
-    Every `every` seconds: `Progress of inventory_levels: 12,000 records, 24 pages, 2 rate-limit waits (31.0s),
-    41.2s, 291 records/s`; when the stream ends, one `Synced inventory_levels: ...` line with the totals (or
-    `Stopped inventory_levels by an error: ...`). The stream reports pages and rate-limit waits.
-    """
-
-    every: float = 30.0
-
-    def __init__(
-        self,
-        stream: str,
-        logger: logging.Logger,
-        log_interval: float = metrics.DEFAULT_LOG_INTERVAL,
-        clock: t.Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Count for `stream`, logging to `logger` (clock injectable for tests)."""
-        super().__init__(metrics.Metric.RECORD_COUNT, {metrics.Tag.STREAM: stream}, log_interval=log_interval)
-        self.stream = stream
-        self._logger = logger
-        self._clock = clock
-        self.records = self.pages = self.waits = 0
-        self.wait_seconds = 0.0
-        self.started = self._said = clock()
-
-    def increment(self, value: int = 1) -> None:
-        """One more record; a progress line when `every` seconds have passed since the last."""
-        super().increment(value)
-        self.records += value
-        if self._clock() - self._said >= self.every:
-            self._said = self._clock()
-            self._logger.info("Progress of %s: %s", self.stream, self.figures())
-
-    def page(self) -> None:
-        """One more page (an answered request)."""
-        self.pages += 1
-
-    def waited(self, seconds: float) -> None:
-        """One more wait for the platform's rate limit."""
-        self.waits += 1
-        self.wait_seconds += seconds
-
-    def figures(self) -> str:
-        """Records, pages, rate-limit waits, time and rate so far."""
-        elapsed = self._clock() - self.started
-        rate = f", {self.records / elapsed:,.0f} records/s" if elapsed > 0 else ""
-        return (
-            f"{self.records:,} records, {self.pages:,} pages, {self.waits} rate-limit waits "
-            f"({self.wait_seconds:.1f}s), {elapsed:.1f}s{rate}"
-        )
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: t.Any) -> None:  # noqa: ANN401
-        """The SDK's last METRIC line, then the stream's summary line."""
-        super().__exit__(exc_type, *rest)
-        if exc_type is None:
-            self._logger.info("Synced %s: %s", self.stream, self.figures())
-        else:
-            self._logger.info("Stopped %s by an error: %s", self.stream, self.figures())
-
-
-class BigCommerceStream(RESTStream):
+class BigCommerceStream(InventoryStream):
     """Base stream for the BigCommerce REST v3 API.
 
     A concrete stream declares its `path`, the largest page its endpoint allows, fixed query
@@ -282,26 +154,18 @@ class BigCommerceStream(RESTStream):
     #: OAuth scope named when BigCommerce answers 403.
     required_scope: t.ClassVar[str] = "store_inventory_read_only"
 
-    #: Progress of the current sync (records, pages, rate-limit waits); None outside a sync.
-    progress: SyncProgress | None = None
-
     schema = StreamSchema(SCHEMAS)
     records_jsonpath = "$.data[*]"
-    is_sorted = False
+    throttled_by = "Rate limited by BigCommerce"
     _since: str | None = None
 
     # -- configuration
 
     @property
-    def store(self) -> str:
-        """Store hash."""
-        return t.cast("str", self.config["store_hash"])
-
-    @property
     def url_base(self) -> str:
         """`https://api.bigcommerce.com/stores/{store_hash}`, or the configured override."""
         override = self.config.get("api_url")
-        return (override or DEFAULT_API_ROOT.format(store_hash=self.store)).rstrip("/")
+        return (override or DEFAULT_API_ROOT.format(store_hash=self.store_id)).rstrip("/")
 
     @property
     def authenticator(self) -> APIKeyAuthenticator:
@@ -312,16 +176,6 @@ class BigCommerceStream(RESTStream):
     def http_headers(self) -> dict:
         """JSON out."""
         return {"Accept": "application/json"}
-
-    @property
-    def timeout(self) -> int:
-        """`request_timeout` setting."""
-        return int(self.config.get("request_timeout", 60))
-
-    @property
-    def run(self) -> SyncRun:
-        """State shared by all streams of this tap run."""
-        return t.cast("SyncRun", self._tap.run)  # type: ignore[attr-defined]
 
     @property
     def pacer(self) -> QuotaPacer:
@@ -357,141 +211,38 @@ class BigCommerceStream(RESTStream):
         return params
 
     def modified_since(self) -> str | None:
-        """`date_modified:min`: the bookmark minus `lookback`, never before `start_date`; None reads everything
-        (no bookmark and no start date, or `reconcile`).
+        """`date_modified:min`: the kit's since-window when the stream is filtered; None reads everything.
 
         Always a full UTC timestamp: BigCommerce appends the current time of day to a date alone.
         """
-        if not self.filter_by_date_modified or self.config.get("reconcile"):
-            return None
-        candidates = []
-        state = self.get_context_state(None)
-        bookmark = state.get("replication_key_value")
-        if bookmark and state.get("replication_key") == self.replication_key:
-            lookback = dt.timedelta(seconds=int(self.config.get("lookback", 300)))
-            candidates.append(parse_utc(bookmark) - lookback)
-        if start_date := self.config.get("start_date"):
-            candidates.append(parse_utc(start_date))
-        return utc_z(max(candidates)) if candidates else None
+        return self.since_window() if self.filter_by_date_modified else None
 
     # -- records
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """All pages; on completion, the bookmark and the sync_runs entry."""
+    def read_rows(self, context: Context | None) -> t.Iterable[dict]:
+        """All pages (the kit then bookmarks and writes the sync_runs entry)."""
         self._since = self.modified_since()
         if self.filter_by_date_modified:
             self.logger.info(
                 "Reading %s %s", self.name, f"modified since {self._since}" if self._since else "in full",
             )
-        yield from self.request_records(context)
-        self._completed(context)
-
-    def _completed(self, context: Context | None) -> None:
-        """Every row was emitted: the bookmark may advance to the run start (signpost)."""
-        if self.replication_key and self.selected:
-            self._increment_stream_state({self.replication_key: self.run.signpost}, context=context)
-        self.run.mark_completed(self.name, is_full_snapshot=self.is_full_snapshot)
-
-    def get_replication_key_signpost(self, context: Context | None = None) -> str | None:  # noqa: ARG002
-        """The run start, in the same string format as record values."""
-        return self.run.signpost if self.replication_key else None
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:  # noqa: ARG002
-        """Normalized record: `store_id`, the stream's columns, `synced_at`."""
-        return {"store_id": self.store, **row, "synced_at": self.run.synced_at}
+        return self.request_records(context)
 
     # -- transport: pacing, retries, errors
 
-    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
-        """Wait for room in the quota window, then send."""
-        waited = self.pacer.wait_before()
-        if waited and self.progress:
-            self.progress.waited(waited)
-        response = super()._request(prepared_request, context)
-        if self.progress:
-            self.progress.page()
-        return response
-
-    def get_record_counter(
-        self,
-        *,
-        endpoint: str | None = None,  # noqa: ARG002
-        log_interval: float = metrics.DEFAULT_LOG_INTERVAL,
-    ) -> SyncProgress:
-        """Count records as the SDK does, with progress and a summary line a person can follow."""
-        self.progress = SyncProgress(self.name, self.logger, log_interval)
-        return self.progress
+    def wait_for_rate_limit(self) -> float:
+        """Wait for room in the quota window (the run's pacer)."""
+        return self.pacer.wait_before()
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        """SDK backoff for failures (max_retries), plus waits for 429s that do not count.
-
-        The inner decorator retries 5xx, timeouts, resets and non-JSON answers with exponential
-        backoff, `max_retries` times. A 429 bypasses it and is retried by the outer decorator
-        after the reset BigCommerce gives (or a longer backoff when it gives none).
-        """
-        inner = backoff.on_exception(
-            self.backoff_wait_generator,
-            (
-                ConnectionResetError,
-                RetriableAPIError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
-            max_tries=self.backoff_max_tries,
-            giveup=lambda exc: isinstance(exc, ThrottledError),
-            on_backoff=self.backoff_handler,
-            jitter=self.backoff_jitter,
-            logger=None,
-        )(func)
-        outer = backoff.on_exception(
-            backoff.runtime,
-            ThrottledError,
-            value=lambda exc: exc.wait,
-            jitter=None,
-            max_tries=THROTTLE_MAX_TRIES,  # a safety net, far beyond any real throttling spell
-            on_backoff=self._log_throttle,
-            logger=None,
-        )(inner)
+        """The kit's retries; each request starts with no bare 429 seen (see `_throttle_wait`)."""
+        decorated = super().request_decorator(func)
 
         def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
             self._bare_429s = 0
-            try:
-                return t.cast("requests.Response", outer(*args, **kwargs))
-            except (ConnectionResetError, requests.exceptions.RequestException) as exc:
-                detail = " ".join(str(exc).split()) or type(exc).__name__
-                msg = (
-                    f"could not get an answer from {self.url_base}{self.path} for store {self.store} "
-                    f"after {self.backoff_max_tries()} tries: {type(exc).__name__}: {detail}"
-                )
-                raise FatalAPIError(msg) from exc
+            return t.cast("requests.Response", decorated(*args, **kwargs))
 
         return request
-
-    def backoff_wait_generator(self) -> t.Generator[float, None, None]:  # noqa: PLR6301
-        """Exponential backoff: 0.5, 1, 2, 4 ... seconds, at most 30."""
-        return backoff.expo(base=2, factor=0.5, max_value=30)
-
-    def backoff_max_tries(self) -> int:
-        """First try plus `max_retries` retries."""
-        return int(self.config.get("max_retries", 8)) + 1
-
-    def backoff_handler(self, details: t.Any) -> None:  # noqa: ANN401
-        """One line per retry, without request objects (no headers, no token)."""
-        self.logger.warning(
-            "Retrying %s request in %.1fs after try %d: %s",
-            self.name,
-            details.get("wait") or 0.0,
-            details.get("tries", 0),
-            details.get("exception"),
-        )
-
-    def _log_throttle(self, details: t.Any) -> None:  # noqa: ANN401
-        self.logger.info("Rate limited by BigCommerce: waiting %.2fs (%s)", details.get("wait") or 0.0,
-                         details.get("exception"))
-        if self.progress:
-            self.progress.waited(details.get("wait") or 0.0)
 
     def _throttle_wait(self, response: requests.Response) -> float:
         """How long a 429 asks us to wait: its reset, or a growing backoff when it has no headers."""
@@ -508,7 +259,7 @@ class BigCommerceStream(RESTStream):
         """Check the status and body; one clear line for everything that stops the sync."""
         self.pacer.observe(response)
         status = response.status_code
-        where = f"for store {self.store} in stream {self.name}"
+        where = f"for store {self.store_id} in stream {self.name}"
         url = f"{self.url_base}{self.path}"
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             wait = self._throttle_wait(response)
@@ -518,7 +269,7 @@ class BigCommerceStream(RESTStream):
             raise ThrottledError(f"HTTP 429 {where}", response, wait)
         body = self._json_or_none(response)
         if status == HTTPStatus.UNAUTHORIZED:
-            msg = (f"BigCommerce rejected the access token (HTTP 401) for store {self.store}: check access_token "
+            msg = (f"BigCommerce rejected the access token (HTTP 401) for store {self.store_id}: check access_token "
                    f"and store_hash ({_problem_text(body)})")
             raise FatalAPIError(msg)
         if status == HTTPStatus.FORBIDDEN and body is not None:
@@ -565,4 +316,4 @@ def _problem_text(body: t.Any) -> str:  # noqa: ANN401
     return f"{title}{detail}"[:300]
 
 
-__all__ = ["BigCommerceStream", "QuotaPacer", "SyncRun", "id_str", "utc_z"]
+__all__ = ["BigCommerceStream", "MetaPaginator", "QuotaPacer", "id_str", "lower_headers"]

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Stream, StreamSchema
+from singer_inventory_kit import utc_z
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_bigcommerce_inventory.client import (
-    CATALOG_MAX_PAGE,
-    INVENTORY_MAX_PAGE,
-    SCHEMAS,
-    BigCommerceStream,
-    SyncProgress,
-    id_str,
-    utc_z,
-)
+from tap_bigcommerce_inventory.client import CATALOG_MAX_PAGE, INVENTORY_MAX_PAGE, BigCommerceStream, id_str
 
 if t.TYPE_CHECKING:
     import requests
-    from singer_sdk.helpers.types import Context
 
 
 class LocationsStream(BigCommerceStream):
@@ -139,22 +130,3 @@ class InventoryLevelsStream(BigCommerceStream):
                     "is_in_stock": settings.get("is_in_stock"),
                     "bin_picking_number": settings.get("bin_picking_number"),
                 }
-
-
-class SyncRunsStream(Stream):
-    """One row per stream that completed in this run; synced last (see docs/interfaces.md)."""
-
-    name = "sync_runs"
-    primary_keys = ("store_id", "run_started_at", "stream_name")
-    replication_key = None
-    schema = StreamSchema(SCHEMAS)
-
-    def get_record_counter(self, **_: t.Any) -> SyncProgress:  # noqa: ANN401
-        """The same summary line as the API streams."""
-        return SyncProgress(self.name, self.logger)
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:  # noqa: ARG002
-        """The completion list kept by the other streams during this run."""
-        store = self.config["store_hash"]
-        for entry in self._tap.run.completed:  # type: ignore[attr-defined]
-            yield {"store_id": store, **entry}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import responses
 from conftest import run_cli
+from singer_inventory_kit.testing import check_about, settings_table, undeclared_imports
 
 from tap_bigcommerce_inventory.tap import TapBigCommerceInventory
 
@@ -49,14 +50,8 @@ def test_streams_sync_in_name_order_so_sync_runs_is_last() -> None:
 def test_about_lists_capabilities_and_settings(tmp_path: Path) -> None:
     result = run_cli("--about", "--format=json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    about = json.loads(result.stdout)
-    assert {"about", "catalog", "discover", "state", "stream-maps", "schema-flattening"} <= set(about["capabilities"])
-    settings = about["settings"]["properties"]
-    for name in ("store_hash", "access_token", "start_date", "api_url", "page_size", "request_timeout", "max_retries"):
-        assert settings[name]["title"]
-        assert settings[name]["description"]
-    assert settings["access_token"]["secret"] is True
-    assert about["settings"]["required"] == ["store_hash", "access_token"]
+    names = ("store_hash", "access_token", "start_date", "api_url", "page_size", "request_timeout", "max_retries")
+    settings = check_about(json.loads(result.stdout), settings=names, required=["store_hash", "access_token"])
     assert settings["max_retries"]["default"] == 8  # noqa: PLR2004
 
 
@@ -76,17 +71,13 @@ def test_readme_settings_table_is_the_generated_one(tmp_path: Path) -> None:
     result = run_cli("--about", "--format=markdown", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
 
-    def table(text: str) -> str:
-        start = text.index("| Setting |")
-        lines = []
-        for line in text[start:].splitlines():
-            if not line.startswith("|"):
-                break
-            lines.append(line)
-        return "\n".join(lines)
-
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    assert table(readme) == table(result.stdout)
+    assert settings_table(readme) == settings_table(result.stdout)
+
+
+def test_package_imports_only_what_it_declares() -> None:
+    """singer-sdk, the kit, its own modules and the standard library: nothing else from this repository."""
+    assert undeclared_imports("tap-bigcommerce-inventory", "tap_bigcommerce_inventory") == {}
 
 
 def test_package_imports_nothing_else_from_the_repository() -> None:

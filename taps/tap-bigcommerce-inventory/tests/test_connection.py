@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import responses
 from conftest import run_cli
-from test_client import API, CONFIG, ITEM, LOCATION, PRODUCT, PROBLEM, limits, page
+from singer_inventory_kit.connection import connection_test
+from test_client import API, CONFIG, ITEM, LOCATION, PROBLEM, PRODUCT, limits, page
 
-from tap_bigcommerce_inventory.connection import connection_test
 from tap_bigcommerce_inventory.tap import TapBigCommerceInventory
 
 if t.TYPE_CHECKING:

@@ -6,7 +6,8 @@ import time
 import typing as t
 
 import pytest
-from conftest import Sandbox, run_cli, run_tap, start_sandbox, stop_sandbox
+from conftest import Sandbox, run_cli, run_tap, start_sandbox
+from singer_inventory_kit.testing import check_faults_spent, requests_of
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -33,7 +34,7 @@ def assert_equals_truth(run_records: dict[str, list[dict]], truth: dict) -> None
 def small_sandbox(tmp_path: Path) -> t.Iterator[Sandbox]:
     box = start_sandbox(tmp_path, items=2000)
     yield box
-    stop_sandbox(box)
+    box.stop()
 
 
 def test_full_sync_equals_ground_truth(sandbox: Sandbox) -> None:
@@ -99,6 +100,12 @@ def test_removed_variant_disappears_from_the_snapshot(small_sandbox: Sandbox) ->
     assert {r["product_id"] for r in second.records["inventory_items"]} == {victim["product_id"]}
 
 
+@pytest.fixture(scope="module")
+def faultless_requests(sandbox: Sandbox) -> int:
+    """The requests of the fault tests' sync when nothing goes wrong."""
+    return requests_of(sandbox, lambda: run_tap(sandbox.config(max_retries=3, request_timeout=5)))
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -113,10 +120,11 @@ def test_removed_variant_disappears_from_the_snapshot(small_sandbox: Sandbox) ->
     ],
     ids=lambda f: f"{f['kind']}-{f.get('status', '')}",
 )
-def test_transient_faults_are_retried(sandbox: Sandbox, fault: dict) -> None:
+def test_transient_faults_are_retried(sandbox: Sandbox, fault: dict, faultless_requests: int) -> None:
     sandbox.reset()
     sandbox.control("POST", "faults", fault)
     run = run_tap(sandbox.config(max_retries=3, request_timeout=5))
+    check_faults_spent(sandbox, fault["count"], faultless_requests)  # each fault fired once and was retried
     sandbox.reset()
     assert_equals_truth(run.records, sandbox.truth())
 

@@ -6,36 +6,37 @@ Everything about *how* the tap talks to Magento lives here; `streams.py` only de
 - `search_criteria()`: Magento's bracketed query parameters (filter groups, sort orders, page).
 - `SearchCriteriaPaginator`: `currentPage` paging that stops on `total_count`, and also on a
   repeated page (Magento clamps a page past the end to the last page and sends it again).
-- `MagentoStream`: a `RESTStream` with Bearer or OAuth 1.0a auth, a stable sort with a
+- `MagentoStream`: the kit's `InventoryStream` with Bearer or OAuth 1.0a auth, a stable sort with a
   tie-breaker, per-run de-duplication by key, and Magento's `{"message", "parameters"}`
   errors (and firewall/CDN HTML pages) turned into one clear line.
+
+What the streams look up about the catalog once per run is `lookups.CatalogLookups`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
 import re
-import threading
-import time
 import typing as t
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-import backoff
 import requests
-from singer_sdk import SchemaDirectory, StreamSchema, metrics
+from singer_inventory_kit import InventoryStream, parse_utc
+from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
-from singer_sdk.streams import RESTStream
 
 from tap_magento_inventory import schemas
+from tap_magento_inventory.lookups import CatalogLookups, StockFlags
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(schemas)
@@ -51,21 +52,6 @@ ALL_STOCK_QTY = 1_000_000_000
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def parse_utc(value: str | dt.datetime) -> dt.datetime:
-    """Parse an ISO-8601 or Magento (`YYYY-MM-DD HH:MM:SS`) timestamp; naive values are UTC."""
-    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
-
-
-def utc_z(value: str | dt.datetime | None) -> str | None:
-    """Magento's zone-less UTC `2025-01-02 10:00:00` -> `2025-01-02T10:00:00Z`."""
-    if value is None or value == "":
-        return None
-    return parse_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def magento_time(value: str | dt.datetime) -> str:
@@ -117,55 +103,6 @@ def search_criteria(
     return params
 
 
-@dataclass
-class SyncRun:
-    """What one tap run shares between its streams."""
-
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    completed: list[dict[str, t.Any]] = field(default_factory=list)
-
-    @property
-    def synced_at(self) -> str:
-        """The run's start as written to every record's `synced_at`."""
-        return self.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-    @property
-    def signpost(self) -> str:
-        """The run's start, truncated to the second: no bookmark may pass it."""
-        return t.cast("str", utc_z(self.started_at))
-
-    def mark_completed(self, stream_name: str, *, is_full_snapshot: bool) -> None:
-        """Record that a stream emitted all its rows in this run."""
-        self.completed.append(
-            {
-                "run_started_at": self.synced_at,
-                "stream_name": stream_name,
-                "is_full_snapshot": is_full_snapshot,
-                "finished_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            },
-        )
-
-
-class StockFlags(t.NamedTuple):
-    """The fields of a legacy stock item that the tap reads.
-
-    The whole item has about 30 fields; kept for every product of a run (250k at 1M levels) it would
-    cost hundreds of MB, so only these are kept.
-    """
-
-    use_config_manage_stock: t.Any
-    manage_stock: t.Any
-    use_config_backorders: t.Any
-    backorders: t.Any
-    qty: t.Any
-    is_in_stock: t.Any
-
-    @classmethod
-    def of(cls, item: dict) -> StockFlags:
-        """The fields of one `/V1/stockItems` item."""
-        return cls(*(item.get(name) for name in cls._fields))
-
-
 class SeenRows:
     """The row keys a stream emitted in this run, stored exactly but compactly.
 
@@ -207,20 +144,6 @@ class SeenRows:
     def __len__(self) -> int:
         """Number of keys remembered."""
         return sum(bits.bit_count() for bits in self._bits.values()) + len(self._whole)
-
-
-@dataclass
-class StoreFacts:
-    """What the tap learns about the store once per run and shares between streams."""
-
-    msi: bool | None = None
-    stock_items: dict[str, StockFlags] | None = None  # product_id -> what the tap reads of its legacy stock item
-    #: sku -> product id of every product inventory_items emitted in this run (inventory_levels needs the ids).
-    #: Kept only when inventory_levels is selected; an int id as the int, and let go when inventory_levels ends.
-    sku_ids: dict[str, int | str] = field(default_factory=dict)
-    #: sku -> product id looked up for the previous page of source items (SKUs inventory_items did not emit).
-    looked_up: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 # --------------------------------------------------------------------------- errors
@@ -302,74 +225,7 @@ class SearchCriteriaPaginator(BaseAPIPaginator[int]):
 # --------------------------------------------------------------------------- streams
 
 
-# -- progress
-
-
-class SyncProgress(metrics.Counter):
-    """The SDK's record counter (its METRIC lines unchanged), plus lines a person can follow.
-
-    Every `every` seconds: `Progress of inventory_levels: 12,000 records, 24 pages, 2 rate-limit waits (31.0s),
-    41.2s, 291 records/s`; when the stream ends, one `Synced inventory_levels: ...` line with the totals (or
-    `Stopped inventory_levels by an error: ...`). The stream reports pages and rate-limit waits.
-    """
-
-    every: float = 30.0
-
-    def __init__(
-        self,
-        stream: str,
-        logger: logging.Logger,
-        log_interval: float = metrics.DEFAULT_LOG_INTERVAL,
-        clock: t.Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Count for `stream`, logging to `logger` (clock injectable for tests)."""
-        super().__init__(metrics.Metric.RECORD_COUNT, {metrics.Tag.STREAM: stream}, log_interval=log_interval)
-        self.stream = stream
-        self._logger = logger
-        self._clock = clock
-        self.records = self.pages = self.waits = 0
-        self.wait_seconds = 0.0
-        self.started = self._said = clock()
-        self._lock = threading.Lock()  # salable quantities are read by several threads
-
-    def increment(self, value: int = 1) -> None:
-        """One more record; a progress line when `every` seconds have passed since the last."""
-        super().increment(value)
-        self.records += value
-        if self._clock() - self._said >= self.every:
-            self._said = self._clock()
-            self._logger.info("Progress of %s: %s", self.stream, self.figures())
-
-    def page(self) -> None:
-        """One more page (an answered request)."""
-        with self._lock:
-            self.pages += 1
-
-    def waited(self, seconds: float) -> None:
-        """One more wait for the platform's rate limit."""
-        with self._lock:
-            self.waits += 1
-            self.wait_seconds += seconds
-
-    def figures(self) -> str:
-        """Records, pages, rate-limit waits, time and rate so far."""
-        elapsed = self._clock() - self.started
-        rate = f", {self.records / elapsed:,.0f} records/s" if elapsed > 0 else ""
-        return (
-            f"{self.records:,} records, {self.pages:,} pages, {self.waits} rate-limit waits "
-            f"({self.wait_seconds:.1f}s), {elapsed:.1f}s{rate}"
-        )
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: t.Any) -> None:  # noqa: ANN401
-        """The SDK's last METRIC line, then the stream's summary line."""
-        super().__exit__(exc_type, *rest)
-        if exc_type is None:
-            self._logger.info("Synced %s: %s", self.stream, self.figures())
-        else:
-            self._logger.info("Stopped %s by an error: %s", self.stream, self.figures())
-
-
-class MagentoStream(RESTStream):
+class MagentoStream(InventoryStream):
     """Base stream for Magento 2 REST (`{base_url}/rest/{store_code}/V1/...`).
 
     A concrete stream declares its `path`, its stable `sort` (ending in a unique
@@ -386,25 +242,19 @@ class MagentoStream(RESTStream):
     #: ACL resource the stream needs, named when Magento answers 401.
     acl_resource: t.ClassVar[str] = "Magento_InventoryApi::source"
 
-    #: Progress of the current sync (records, pages, rate-limit waits); None outside a sync.
-    progress: SyncProgress | None = None
-
     schema = StreamSchema(SCHEMAS)
     records_jsonpath = "$.items[*]"
-    is_sorted = False
+    #: Retries used up on any failure (a firewall page too) end the run in one line.
+    gives_up_on = (RetriableAPIError, ConnectionResetError, requests.exceptions.RequestException)
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
-        """Add the per-run set of row keys already emitted."""
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Tap, lookups: CatalogLookups) -> None:
+        """A stream of `tap`, sharing the run's catalog `lookups`; with the per-run set of row keys emitted."""
+        super().__init__(tap)
+        self.lookups = lookups
         self._seen = SeenRows()
         self._full_snapshot_now = self.always_full_snapshot
 
     # -- configuration
-
-    @property
-    def store_id(self) -> str:
-        """`store_id` setting, or the host of `base_url`."""
-        return t.cast("str", self.config.get("store_id") or urlsplit(self.config["base_url"]).hostname or "magento")
 
     @property
     def url_base(self) -> str:
@@ -438,24 +288,14 @@ class MagentoStream(RESTStream):
         return {"Accept": "application/json"}
 
     @property
-    def timeout(self) -> int:
-        """`request_timeout` setting."""
-        return int(self.config.get("request_timeout", 60))
-
-    @property
     def page_size(self) -> int:
         """`page_size` setting."""
         return int(self.config.get("page_size", 100))
 
     @property
-    def run(self) -> SyncRun:
-        """State shared by all streams of this tap run."""
-        return t.cast("SyncRun", self._tap.run)  # type: ignore[attr-defined]
-
-    @property
-    def facts(self) -> StoreFacts:
-        """What this run learned about the store."""
-        return t.cast("StoreFacts", self._tap.facts)  # type: ignore[attr-defined]
+    def is_full_snapshot(self) -> bool:
+        """Whether this run emitted every row of the stream that exists at the source."""
+        return self._full_snapshot_now
 
     # -- requests
 
@@ -505,82 +345,48 @@ class MagentoStream(RESTStream):
             yield from (response.json() or {}).get("items") or []
             paginator.advance(response)
 
-    # -- store facts
+    # -- what the run looks up once (lookups.CatalogLookups)
 
     def msi_enabled(self) -> bool:
         """Whether the store answers the MSI routes; a JSON 404 means single-source (legacy) mode."""
-        facts = self.facts
-        if facts.msi is None:
-            try:
-                self.get_json("/V1/inventory/sources", search_criteria(page_size=1, current_page=1))
-                facts.msi = True
-            except MagentoAPIError as exc:
-                if exc.status != HTTPStatus.NOT_FOUND:
-                    raise
-                facts.msi = False
-                self.logger.info(
-                    "Store %s has no MSI routes (HTTP 404 on /V1/inventory/sources): reading legacy stock "
-                    "items as one source `default` and one stock `1`",
-                    self.store_id,
-                )
-        return facts.msi
+        return self.lookups.msi_enabled(self._probe_msi)
+
+    def _probe_msi(self) -> bool:
+        try:
+            self.get_json("/V1/inventory/sources", search_criteria(page_size=1, current_page=1))
+        except MagentoAPIError as exc:
+            if exc.status != HTTPStatus.NOT_FOUND:
+                raise
+            self.logger.info(
+                "Store %s has no MSI routes (HTTP 404 on /V1/inventory/sources): reading legacy stock "
+                "items as one source `default` and one stock `1`",
+                self.store_id,
+            )
+            return False
+        return True
 
     def stock_items(self) -> dict[str, StockFlags]:
-        """Legacy stock items by product id (`/V1/stockItems/lowStock` with a huge qty lists them all)."""
-        facts = self.facts
-        with facts.lock:
-            if facts.stock_items is None:
-                items: dict[str, StockFlags] = {}
-                for item in self.get_paged(
-                    "/V1/stockItems/lowStock", params={"scopeId": "0", "qty": str(ALL_STOCK_QTY)}
-                ):
-                    items.setdefault(str(item.get("product_id")), StockFlags.of(item))
-                facts.stock_items = items
-            return facts.stock_items
+        """Legacy stock items by product id, read once per run."""
+        return self.lookups.stock_flags(self._read_stock_items)
 
-    def product_ids_for(self, skus: t.Iterable[str]) -> dict[str, str]:
-        """sku -> product id for these SKUs (absent: no product has the SKU).
-
-        Ids come from the products inventory_items emitted earlier in this run; only the other SKUs are
-        looked up, with `sku in (...)`. Lookups are kept for the next page only (source items come sorted
-        by SKU, so a SKU's rows are on one page or two), which keeps memory flat when inventory_items is
-        not part of the run.
-        """
-        facts = self.facts
-        wanted = {s for s in skus if s}
-        found = {s: str(facts.sku_ids[s]) for s in wanted if s in facts.sku_ids}
-        found.update((s, facts.looked_up[s]) for s in wanted - found.keys() if s in facts.looked_up)
-        missing = sorted(wanted - found.keys())
-        looked_up: dict[str, str] = {}
-        for start in range(0, len(missing), self.page_size):
-            chunk = missing[start : start + self.page_size]
-            for product in self.get_paged(
-                "/V1/products",
-                groups=[[("sku", chunk, "in")]],
-                sort=[("entity_id", "ASC")],
-                page_size=self.page_size,
-            ):
-                looked_up[str(product["sku"])] = str(product["id"])
-        if missing:
-            facts.looked_up = looked_up
-        found.update(looked_up)
-        return found
+    def _read_stock_items(self) -> dict[str, StockFlags]:
+        """`/V1/stockItems/lowStock` with a huge qty lists them all."""
+        items: dict[str, StockFlags] = {}
+        for item in self.get_paged("/V1/stockItems/lowStock", params={"scopeId": "0", "qty": str(ALL_STOCK_QTY)}):
+            items.setdefault(str(item.get("product_id")), StockFlags.of(item))
+        return items
 
     # -- records
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Rows of the stream (MSI routes or the legacy fallback); then its sync_runs entry."""
+        """The kit's read (rows, then bookmark and sync_runs entry), de-duplicated within this read."""
         self._seen = SeenRows()
         self._full_snapshot_now = self.always_full_snapshot
-        rows = self.read_rows(context)
-        if rows is None:
-            return
-        yield from rows  # the SDK calls post_process on each
+        yield from super().get_records(context)
         self._seen = SeenRows()  # not kept while the next streams run
-        self._completed(context)
 
     def read_rows(self, context: Context | None) -> t.Iterable[dict] | None:
-        """Raw rows; None when the stream is off for this run (no sync_runs entry)."""
+        """Raw rows (MSI routes or the legacy fallback); None when the stream is off for this run."""
         if self.msi_enabled():
             return self.request_records(context)
         return self.legacy_rows()
@@ -589,96 +395,22 @@ class MagentoStream(RESTStream):
         """Rows for a store without MSI routes."""
         return []
 
-    def _completed(self, context: Context | None) -> None:
-        """Every row was emitted: bookmark at the run start (capped) and a sync_runs entry."""
-        if self.replication_key and self.selected:
-            self._increment_stream_state({self.replication_key: self.run.signpost}, context=context)
-        self.run.mark_completed(self.name, is_full_snapshot=self._full_snapshot_now)
-
-    def get_replication_key_signpost(self, context: Context | None = None) -> str | None:  # noqa: ARG002
-        """The run start, in the same string format as record values."""
-        return self.run.signpost if self.replication_key else None
-
     def to_record(self, row: dict) -> dict | None:
         """Map one Magento row to the normalized record (without store_id/synced_at)."""
         raise NotImplementedError
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:  # noqa: ARG002
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Normalized record with `store_id` and `synced_at`; a row already emitted in this run is dropped."""
         if self.row_key and not self._seen.add([row.get(k) for k in self.row_key]):
             return None
-        record = self.to_record(row)
-        if record is None:
-            return None
-        return {"store_id": self.store_id, **record, "synced_at": self.run.synced_at}
+        return super().post_process(row, context)
 
-    # -- transport: retries, errors
+    # -- transport: errors
 
-    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
-        """Send, and count the answered page."""
-        response = super()._request(prepared_request, context)
-        if self.progress:
-            self.progress.page()
-        return response
-
-    def get_record_counter(
-        self,
-        *,
-        endpoint: str | None = None,  # noqa: ARG002
-        log_interval: float = metrics.DEFAULT_LOG_INTERVAL,
-    ) -> SyncProgress:
-        """Count records as the SDK does, with progress and a summary line a person can follow."""
-        self.progress = SyncProgress(self.name, self.logger, log_interval)
-        return self.progress
-
-    def request_decorator(self, func: t.Callable) -> t.Callable:
-        """The SDK's backoff (max_retries), then one clear line when it gives up."""
-        inner = backoff.on_exception(
-            self.backoff_wait_generator,
-            (
-                ConnectionResetError,
-                RetriableAPIError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
-            max_tries=self.backoff_max_tries,
-            on_backoff=self.backoff_handler,
-            jitter=self.backoff_jitter,
-            logger=None,
-        )(func)
-
-        def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
-            try:
-                return t.cast("requests.Response", inner(*args, **kwargs))
-            except (RetriableAPIError, ConnectionResetError, requests.exceptions.RequestException) as exc:
-                detail = " ".join(str(exc).split()) or type(exc).__name__
-                msg = f"Magento store {self.store_id}: gave up after {self.backoff_max_tries()} tries: {detail}"
-                raise FatalAPIError(msg) from exc
-
-        return request
-
-    def backoff_wait_generator(self) -> t.Generator[float, None, None]:  # noqa: PLR6301
-        """Exponential backoff: 0.5, 1, 2, 4 ... seconds, at most 30."""
-        return backoff.expo(base=2, factor=0.5, max_value=30)
-
-    def backoff_max_tries(self) -> int:
-        """First try plus `max_retries` retries."""
-        return int(self.config.get("max_retries", 8)) + 1
-
-    def backoff_handler(self, details: t.Any) -> None:  # noqa: ANN401
-        """One line per retry, without request objects (no headers, no token)."""
-        self.logger.warning(
-            "Retrying %s request in %.1fs after try %d: %s",
-            self.name,
-            details.get("wait") or 0.0,
-            details.get("tries", 0),
-            details.get("exception"),
-        )
-        response = getattr(details.get("exception"), "response", None)
-        if self.progress and response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
-            self.progress.waited(details.get("wait") or 0.0)
+    def gave_up_message(self, exc: BaseException) -> str:
+        """Retries used up: one line naming the store."""
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return f"Magento store {self.store_id}: gave up after {self.backoff_max_tries()} tries: {detail}"
 
     def validate_response(self, response: requests.Response) -> None:
         """Magento errors, and HTML pages from the hosting layer, as one clear line each."""
@@ -733,11 +465,12 @@ class MagentoStream(RESTStream):
 
 __all__ = [
     "COMPOSITE_TYPES",
+    "Filter",
     "MagentoAPIError",
     "MagentoStream",
     "SearchCriteriaPaginator",
-    "SyncRun",
+    "SeenRows",
     "magento_time",
     "search_criteria",
-    "utc_z",
+    "whole_units",
 ]

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
-from singer_sdk import Stream, StreamSchema
+from singer_inventory_kit import utc_z
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_magento_inventory.client import (
     COMPOSITE_TYPES,
-    SCHEMAS,
     Filter,
     MagentoAPIError,
     MagentoStream,
-    SyncProgress,
     magento_time,
-    parse_utc,
-    utc_z,
     whole_units,
 )
 
@@ -145,19 +140,7 @@ class InventoryItemsStream(MagentoStream):
     always_full_snapshot = False
     acl_resource = "Magento_Catalog::products"
     _since: str | None = None
-
-    def updated_since(self) -> str | None:
-        """Bookmark minus `lookback`, never before `start_date`; None for a full read (or `reconcile`)."""
-        if self.config.get("reconcile"):
-            return None
-        candidates = []
-        state = self.get_context_state(None)
-        bookmark = state.get("replication_key_value")
-        if bookmark and state.get("replication_key") == self.replication_key:
-            candidates.append(parse_utc(bookmark) - dt.timedelta(seconds=int(self.config.get("lookback", 300))))
-        if start_date := self.config.get("start_date"):
-            candidates.append(parse_utc(start_date))
-        return utc_z(max(candidates)) if candidates else None
+    _keep_ids = False
 
     def filter_groups(self) -> list[list[Filter]]:
         """`updated_at gteq` the start of this read (same-second rows are re-read, never lost)."""
@@ -165,19 +148,19 @@ class InventoryItemsStream(MagentoStream):
 
     def read_rows(self, context: Context | None) -> t.Iterator[dict]:
         """Products (the same route with or without MSI); then the legacy stock items are let go with MSI."""
-        self._since = self.updated_since()
+        self._since = self.since_window()
         self._full_snapshot_now = self._since is None
+        self._keep_ids = self.lookups.keeps_product_ids  # inventory_levels is still to come: it reuses the ids
         self.logger.info("Reading products %s", f"updated since {self._since}" if self._since else "in full")
         yield from self.request_records(context)
         if self.msi_enabled():  # only the legacy levels read them again: free a few hundred bytes per product
-            self.facts.stock_items = None
+            self.lookups.release_stock_items()
 
     def to_record(self, row: dict) -> dict:
-        """Product (+ its legacy stock item) -> `inventory_items` row; inventory_levels reuses its id."""
+        """Product (+ its legacy stock item) -> `inventory_items` row; inventory_levels may reuse its id."""
         product_id = str(row["id"])
-        if row.get("sku") is not None and self._tap.streams["inventory_levels"].selected:  # type: ignore[attr-defined]
-            # An int id is kept as the int (28 bytes, not 55 for its string; str() gives it back exactly).
-            self.facts.sku_ids[str(row["sku"])] = row["id"] if type(row["id"]) is int else product_id
+        if self._keep_ids and row.get("sku") is not None:
+            self.lookups.keep_product_id(str(row["sku"]), row["id"] if type(row["id"]) is int else product_id)
         stock = self.stock_items().get(product_id)
         tracked = oversell = backorders = None
         if stock is not None:
@@ -208,8 +191,8 @@ class InventoryLevelsStream(MagentoStream):
     """Source items, keyed (store, sku, source); a full snapshot every run (they have no timestamps).
 
     `inventory_item_id` is the product id of the SKU: taken from the products inventory_items
-    emitted earlier in the run, else looked up page by page with `sku in (...)`; a source
-    item whose SKU has no product is skipped with a warning.
+    emitted earlier in the run, else looked up page by page with `sku in (...)` (the run's
+    `CatalogLookups`); a source item whose SKU has no product is skipped with a warning.
     """
 
     name = "inventory_levels"
@@ -224,13 +207,12 @@ class InventoryLevelsStream(MagentoStream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def read_rows(self, context: Context | None) -> t.Iterable[dict] | None:
-        """Source items; then the product ids inventory_items kept for them are let go (nothing else reads them)."""
+        """Source items; then the product ids kept for them are let go (nothing else reads them)."""
         rows = super().read_rows(context)
         if rows is None:
             return
         yield from rows
-        self.facts.sku_ids = {}
-        self.facts.looked_up = {}
+        self.lookups.levels_read()
 
     def parse_response(self, response: t.Any) -> t.Iterable[dict]:  # noqa: ANN401
         """Items of the page, with the product ids of their SKUs resolved in one request."""
@@ -239,6 +221,24 @@ class InventoryLevelsStream(MagentoStream):
         for item in items:
             item["_product_id"] = ids.get(str(item.get("sku")))
         return items
+
+    def product_ids_for(self, skus: t.Iterable[str]) -> dict[str, str]:
+        """sku -> product id for these SKUs (absent: no product has the SKU): kept ids first, then a lookup."""
+        return self.lookups.product_ids(skus, self._look_up_product_ids)
+
+    def _look_up_product_ids(self, skus: list[str]) -> dict[str, str]:
+        """`products` with `sku in (...)`, a page of SKUs at a time."""
+        found: dict[str, str] = {}
+        for start in range(0, len(skus), self.page_size):
+            chunk = skus[start : start + self.page_size]
+            for product in self.get_paged(
+                "/V1/products",
+                groups=[[("sku", chunk, "in")]],
+                sort=[("entity_id", "ASC")],
+                page_size=self.page_size,
+            ):
+                found[str(product["sku"])] = str(product["id"])
+        return found
 
     def legacy_rows(self) -> t.Iterable[dict]:
         """Legacy stock items of simple-type products as source items of source `default`."""
@@ -357,22 +357,3 @@ class SalableQuantitiesStream(MagentoStream):
     def to_record(self, row: dict) -> dict:  # noqa: PLR6301
         """Already in shape."""
         return row
-
-
-class SyncRunsStream(Stream):
-    """One row per stream that completed in this run; synced last (see docs/interfaces.md)."""
-
-    name = "sync_runs"
-    primary_keys = ("store_id", "run_started_at", "stream_name")
-    replication_key = None
-    schema = StreamSchema(SCHEMAS)
-
-    def get_record_counter(self, **_: t.Any) -> SyncProgress:  # noqa: ANN401
-        """The same summary line as the API streams."""
-        return SyncProgress(self.name, self.logger)
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:  # noqa: ARG002
-        """The completion list kept by the other streams during this run."""
-        store = self._tap.streams["locations"].store_id  # type: ignore[attr-defined]
-        for entry in self._tap.run.completed:  # type: ignore[attr-defined]
-            yield {"store_id": store, **entry}

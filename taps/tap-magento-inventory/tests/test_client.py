@@ -12,9 +12,10 @@ import responses
 from conftest import run_tap
 from fakes import BASE_URL, CONSUMER_KEY, CONSUMER_SECRET, TOKEN, TOKEN_SECRET, FakeMagento, config, oauth_config
 from fakes import oauth_signature_ok as verify
+from singer_inventory_kit import utc_z
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_magento_inventory.client import magento_time, render_message, search_criteria, utc_z, whole_units
+from tap_magento_inventory.client import magento_time, render_message, search_criteria, whole_units
 from tap_magento_inventory.tap import TapMagentoInventory
 
 HTML_403 = "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>x</body></html>"

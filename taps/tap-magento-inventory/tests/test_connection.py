@@ -17,8 +17,8 @@ import pytest
 import responses
 from conftest import run_cli
 from fakes import REST, TOKEN, FakeMagento, config
+from singer_inventory_kit.connection import connection_test
 
-from tap_magento_inventory.connection import connection_test
 from tap_magento_inventory.tap import TapMagentoInventory
 
 if t.TYPE_CHECKING:

@@ -3,6 +3,8 @@ up only the SKUs it did not emit; the records are the same either way (offline f
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import typing as t
 
@@ -10,6 +12,7 @@ import pytest
 import responses
 from conftest import run_tap
 from fakes import FakeMagento, config
+from singer_inventory_kit.testing import Run, singer_messages
 
 from tap_magento_inventory.tap import TapMagentoInventory
 
@@ -60,6 +63,25 @@ def test_full_sync_reuses_the_ids_of_inventory_items_and_emits_the_same_levels(f
     assert len(full.records["inventory_levels"]) == 8  # noqa: PLR2004  GHOST skipped both ways
 
 
+def test_levels_synced_before_items_look_up_their_skus_and_items_keep_no_ids(fake: FakeMagento) -> None:
+    """Nothing relies on the SDK syncing inventory_items before inventory_levels (name order)."""
+    in_name_order = run_tap(config())
+    fake.requests.clear()
+    tap = TapMagentoInventory(config=config())
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        tap.streams["inventory_levels"].sync()  # type: ignore[attr-defined]
+        assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]
+        tap.streams["inventory_items"].sync()  # type: ignore[attr-defined]
+    reversed_order = Run(singer_messages(out.getvalue()))
+    assert sorted(s for chunk in sku_lookups(fake) for s in chunk) == sorted(
+        {"SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7", "GHOST"}
+    )
+    assert stable(reversed_order.records["inventory_levels"]) == stable(in_name_order.records["inventory_levels"])
+    assert stable(reversed_order.records["inventory_items"]) == stable(in_name_order.records["inventory_items"])
+    assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]  # the levels were read: nothing to keep ids for
+
+
 def test_incremental_run_looks_up_the_skus_its_items_did_not_emit(fake: FakeMagento) -> None:
     first = run_tap(config())
     fake.products[0]["updated_at"] = "2099-01-01 00:00:00"  # only SKU-1 is newer than the bookmark
@@ -81,14 +103,14 @@ def test_levels_alone_look_up_each_page_once_and_keep_only_the_last_page(fake: F
     assert ids == {"SKU-1": "1", "SKU-2": "2", "SKU-3": "3", "SKU-4": "4", "SKU-5": "5", "SKU-7": "7"}
     tap = TapMagentoInventory(config=config(), catalog=levels_only())
     tap.sync_all()
-    assert tap.facts.sku_ids == {}  # type: ignore[attr-defined]
-    assert len(tap.facts.looked_up) <= 3  # type: ignore[attr-defined]  # the last page's SKUs (page size 3)
+    assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]
+    assert len(tap.lookups.looked_up) <= 3  # type: ignore[attr-defined]  # the last page's SKUs (page size 3)
 
 
 def test_legacy_stock_items_are_let_go_after_inventory_items_with_msi(fake: FakeMagento) -> None:
     tap = TapMagentoInventory(config=config())
     tap.sync_all()
-    assert tap.facts.stock_items is None  # type: ignore[attr-defined]
+    assert tap.lookups.stock_items is None  # type: ignore[attr-defined]
     assert len(fake.calls("/V1/stockItems/lowStock")) == 3  # noqa: PLR2004  read once: 7 products, 3 a page
 
 
@@ -109,7 +131,7 @@ def test_product_ids_are_kept_only_for_levels_and_let_go_when_they_end(fake: Fak
     original = levels.product_ids_for  # type: ignore[attr-defined]
 
     def spy(skus: t.Iterable[str]) -> dict[str, str]:
-        kept_sizes.append(len(tap.facts.sku_ids))  # type: ignore[attr-defined]
+        kept_sizes.append(len(tap.lookups.sku_ids))  # type: ignore[attr-defined]
         found = original(skus)
         assert all(type(v) is str for v in found.values())
         return found
@@ -118,7 +140,7 @@ def test_product_ids_are_kept_only_for_levels_and_let_go_when_they_end(fake: Fak
     tap.sync_all()
     assert kept_sizes
     assert max(kept_sizes) == len(fake.products)
-    assert tap.facts.sku_ids == {}  # type: ignore[attr-defined]
+    assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]
 
     catalog = TapMagentoInventory(config=config()).catalog_dict
     for stream in catalog["streams"]:
@@ -127,4 +149,4 @@ def test_product_ids_are_kept_only_for_levels_and_let_go_when_they_end(fake: Fak
                 entry["metadata"]["selected"] = False
     items_only = TapMagentoInventory(config=config(), catalog=catalog)
     items_only.sync_all()
-    assert items_only.facts.sku_ids == {}  # type: ignore[attr-defined]  # nothing would read them
+    assert items_only.lookups.sku_ids == {}  # type: ignore[attr-defined]  # nothing would read them

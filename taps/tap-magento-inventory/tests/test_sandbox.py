@@ -6,7 +6,7 @@ import json
 import typing as t
 
 import pytest
-from conftest import Sandbox, run_cli, run_tap, start_sandbox, stop_sandbox
+from conftest import Sandbox, run_cli, run_tap, start_sandbox
 from singer_sdk.exceptions import FatalAPIError
 
 if t.TYPE_CHECKING:
@@ -92,6 +92,9 @@ def test_firewall_pages_are_retried_or_reported(sandbox: Sandbox) -> None:
     sandbox.control("POST", "faults", {"kind": "http_503", "count": 1})
     sandbox.control("POST", "faults", {"kind": "http_429", "count": 1})
     run = run_tap(sandbox.config())
+    assert sandbox.pending_faults() == []  # both queued faults were used...
+    statuses = sandbox.log()["status_counts"]
+    assert (statuses.get("503"), statuses.get("429")) == (1, 1), statuses  # ...answered as the sandbox logged
     assert len(run.records["locations"]) == len(sandbox.truth()["locations"])
     sandbox.control("POST", "faults", {"kind": "html", "status": 403, "count": 1})
     with pytest.raises(FatalAPIError) as info:
@@ -133,4 +136,4 @@ def test_single_source_store_falls_back_to_legacy_stock_items(tmp_path: Path) ->
         assert [r["stock_id"] for r in run.records["stocks"]] == ["1"]
         assert "salable_quantities" not in run.records
     finally:
-        stop_sandbox(box)
+        box.stop()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import re
 import typing as t
+from urllib.parse import urlsplit
 
 import backoff
 import requests
 from singer_sdk.exceptions import FatalAPIError
-
-from tap_shopify_inventory.client import same_origin
 
 if t.TYPE_CHECKING:
     from tap_shopify_inventory.client import ShopifyInventoryStream
@@ -68,7 +67,7 @@ class BulkRunner:
         if status != "COMPLETED":
             msg = (
                 f"Shopify bulk operation {operation_id} for stream {self.stream.name} "
-                f"(store {self.stream.store}) ended {status} "
+                f"(store {self.stream.store_id}) ended {status} "
                 f"with errorCode {operation.get('errorCode') or 'none'}"
             )
             raise FatalAPIError(msg)
@@ -102,7 +101,7 @@ class BulkRunner:
             self.logger.info(
                 "Another bulk operation (%s) is running on store %s: waiting for it to finish",
                 other_id,
-                self.stream.store,
+                self.stream.store_id,
             )
             if other_id:
                 self._wait(other_id)
@@ -126,7 +125,7 @@ class BulkRunner:
         def poll() -> dict:
             node = self.stream.graphql(POLL, {"id": operation_id}).get("node")
             if not node:
-                msg = f"Shopify has no bulk operation {operation_id} (store {self.stream.store})"
+                msg = f"Shopify has no bulk operation {operation_id} (store {self.stream.store_id})"
                 raise FatalAPIError(msg)
             return t.cast("dict", node)
 
@@ -158,6 +157,12 @@ class BulkRunner:
                 if skip_parents and "__parentId" not in node:
                     continue  # a location line: its levels carry its id in __parentId
                 yield node
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs share scheme, host and port."""
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
 def jsonl_objects(chunks: t.Iterable[bytes]) -> t.Iterator[t.Any]:

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import typing as t
 
-from singer_sdk import Stream, StreamSchema
+from singer_inventory_kit import utc_z
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_shopify_inventory.client import (
-    ALL_LOCATIONS_ARGS,
-    QUANTITY_NAMES,
-    SCHEMAS,
-    ShopifyInventoryStream,
-    SyncProgress,
-    gid_tail,
-    utc_z,
-)
-
-if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
+from tap_shopify_inventory.client import ShopifyInventoryStream, gid_tail
+from tap_shopify_inventory.queries import ALL_LOCATIONS_ARGS, QUANTITY_NAMES
 
 
 class LocationsStream(ShopifyInventoryStream):
@@ -114,22 +103,3 @@ class InventoryLevelsStream(ShopifyInventoryStream):
             "updated_at": utc_z(node.get("updatedAt")),
             **{name: quantities.get(name) for name in QUANTITY_NAMES[5:]},
         }
-
-
-class SyncRunsStream(Stream):
-    """One row per stream that completed in this run; synced last (see docs/interfaces.md)."""
-
-    name = "sync_runs"
-    primary_keys = ("store_id", "run_started_at", "stream_name")
-    replication_key = None
-    schema = StreamSchema(SCHEMAS)
-
-    def get_record_counter(self, **_: t.Any) -> SyncProgress:  # noqa: ANN401
-        """The same summary line as the API streams."""
-        return SyncProgress(self.name, self.logger)
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:  # noqa: ARG002
-        """The completion list kept by the other streams during this run."""
-        store = self.config["store"]
-        for entry in self._tap.run.completed:  # type: ignore[attr-defined]
-            yield {"store_id": store, **entry}

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import responses
 from conftest import run_cli
+from singer_inventory_kit.testing import check_about, settings_table, undeclared_imports
 
 from tap_shopify_inventory.tap import TapShopifyInventory
 
+DISTRIBUTION = "tap-shopify-inventory"
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog.json"
 
 
@@ -48,25 +50,9 @@ def test_catalog_declares_keys_and_replication() -> None:
 def test_about_lists_capabilities_and_settings(tmp_path: Path) -> None:
     result = run_cli("--about", "--format=json", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    about = json.loads(result.stdout)
-    assert {"about", "catalog", "discover", "state", "stream-maps", "schema-flattening"} <= set(about["capabilities"])
-    settings = about["settings"]["properties"]
-    for name in (
-        "store",
-        "access_token",
-        "start_date",
-        "api_version",
-        "lookback",
-        "use_bulk",
-        "reconcile",
-        "api_url",
-        "request_timeout",
-        "max_retries",
-    ):
-        assert settings[name]["title"]
-        assert settings[name]["description"]
-    assert settings["access_token"]["secret"] is True
-    assert about["settings"]["required"] == ["store", "access_token"]
+    names = ("store", "access_token", "start_date", "api_version", "lookback", "use_bulk", "reconcile", "api_url",
+             "request_timeout", "max_retries")  # fmt: skip
+    settings = check_about(json.loads(result.stdout), settings=names, required=["store", "access_token"])
     assert settings["api_version"]["default"] == "2026-10"
     assert settings["lookback"]["default"] == 300  # noqa: PLR2004
 
@@ -86,10 +72,10 @@ def test_readme_settings_table_is_the_generated_one(tmp_path: Path) -> None:
     """The README pastes `--about --format=markdown`; regenerate it after changing a setting."""
     result = run_cli("--about", "--format=markdown", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-
-    def table(text: str) -> str:
-        start = text.index("| Setting |")
-        return text[start : text.index("\n\n", start)]
-
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    assert table(readme) == table(result.stdout)
+    assert settings_table(readme) == settings_table(result.stdout)
+
+
+def test_package_imports_only_what_it_declares() -> None:
+    """singer-sdk, the kit, its own modules and the standard library: nothing else from this repository."""
+    assert undeclared_imports(DISTRIBUTION, DISTRIBUTION.replace("-", "_")) == {}

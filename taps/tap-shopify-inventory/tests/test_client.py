@@ -13,9 +13,11 @@ import requests
 import responses
 from conftest import run_tap
 from fakes import ENDPOINT, TOKEN, FakeShopify, config, cost_block
+from singer_inventory_kit import utc_z
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from tap_shopify_inventory.client import CostGovernor, gid_tail, utc_z
+from tap_shopify_inventory.client import gid_tail
+from tap_shopify_inventory.pacing import CostGovernor
 from tap_shopify_inventory.tap import TapShopifyInventory
 
 THROTTLED = {

@@ -15,8 +15,8 @@ import pytest
 import responses
 from conftest import run_cli
 from fakes import ENDPOINT, FakeShopify, config
+from singer_inventory_kit.connection import connection_test
 
-from tap_shopify_inventory.connection import connection_test
 from tap_shopify_inventory.tap import TapShopifyInventory
 
 if t.TYPE_CHECKING:

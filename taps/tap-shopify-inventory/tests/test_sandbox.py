@@ -11,6 +11,7 @@ import typing as t
 import pytest
 import requests
 from conftest import Sandbox, run_cli, run_tap, tap_executable
+from singer_inventory_kit.testing import check_faults_spent, requests_of
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -258,6 +259,12 @@ def _write(tmp_path: Path, config: dict) -> Path:
 # --------------------------------------------------------------------------- faults
 
 
+@pytest.fixture(scope="module")
+def faultless_requests(sandbox: Sandbox) -> int:
+    """The requests of the fault tests' sync when nothing goes wrong."""
+    return requests_of(sandbox, lambda: run_tap(sandbox.config(max_retries=3, request_timeout=1)))
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -274,10 +281,11 @@ def _write(tmp_path: Path, config: dict) -> Path:
     ],
     ids=lambda f: f"{f['kind']}-{f.get('status', '')}",
 )
-def test_transient_faults_are_retried(sandbox: Sandbox, fault: dict) -> None:
+def test_transient_faults_are_retried(sandbox: Sandbox, fault: dict, faultless_requests: int) -> None:
     sandbox.reset()
     sandbox.control("POST", "faults", fault)
     run = run_tap(sandbox.config(max_retries=3, request_timeout=1))
+    check_faults_spent(sandbox, fault["count"], faultless_requests)  # each fault fired once and was retried
     sandbox.reset()
     truth = sandbox.truth()
     assert len(run.records["inventory_items"]) == len(truth["inventory_items"])

@@ -1,0 +1,119 @@
+"""What the tap looks up about a store's catalog once per run: `CatalogLookups`, owned by the tap and handed to
+its streams.
+
+Three facts several streams need, each read once by whichever stream needs it first, in whatever order the
+streams sync:
+
+- whether the store has MSI (a JSON 404 on `/V1/inventory/sources` means single-source, legacy stock items);
+- the legacy stock items (`/V1/stockItems/lowStock`): tracking and backorders for inventory_items, and the stock
+  itself for the levels of a store without MSI; several threads may ask at once;
+- the product id of each SKU, which inventory_levels needs for `inventory_item_id`. While inventory_levels is
+  still to come in this run (selected, not read yet), inventory_items keeps the ids of the products it emits,
+  so the levels look up only the SKUs it did not emit; otherwise (levels first, or alone) they look up every
+  SKU, a page of source items at a time, keeping only the last page's. When the levels are read, the ids are
+  let go.
+
+The streams do the requests (they pass them in as functions); this object decides what is asked and what is kept.
+"""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+
+class StockFlags(t.NamedTuple):
+    """The fields of a legacy stock item that the tap reads.
+
+    The whole item has about 30 fields; kept for every product of a run (250k at 1M levels) it would
+    cost hundreds of MB, so only these are kept.
+    """
+
+    use_config_manage_stock: t.Any
+    manage_stock: t.Any
+    use_config_backorders: t.Any
+    backorders: t.Any
+    qty: t.Any
+    is_in_stock: t.Any
+
+    @classmethod
+    def of(cls, item: dict) -> StockFlags:
+        """The fields of one `/V1/stockItems` item."""
+        return cls(*(item.get(name) for name in cls._fields))
+
+
+class CatalogLookups:
+    """MSI or not, legacy stock flags by product id, product ids by SKU: looked up once per run, shared."""
+
+    def __init__(self, *, levels_selected: t.Callable[[], bool]) -> None:
+        """Nothing known yet; `levels_selected()` says whether inventory_levels is part of this run."""
+        self._levels_selected = levels_selected
+        self._levels_read = False
+        self._lock = threading.Lock()
+        #: Whether the store answers the MSI routes (None: not asked yet).
+        self.msi: bool | None = None
+        #: product_id -> what the tap reads of its legacy stock item (None: not read, or let go).
+        self.stock_items: dict[str, StockFlags] | None = None
+        #: sku -> product id of the products inventory_items emitted for the levels still to come (an int id as
+        #: the int: 28 bytes instead of 55 for its string, and str() gives it back exactly).
+        self.sku_ids: dict[str, int | str] = {}
+        #: sku -> product id looked up for the previous page of source items (SKUs inventory_items did not emit).
+        self.looked_up: dict[str, str] = {}
+
+    # -- MSI
+
+    def msi_enabled(self, probe: t.Callable[[], bool]) -> bool:
+        """Whether the store has MSI; `probe()` asks the store the first time (an error is not remembered)."""
+        if self.msi is None:
+            self.msi = probe()
+        return self.msi
+
+    # -- legacy stock items
+
+    def stock_flags(self, read: t.Callable[[], dict[str, StockFlags]]) -> dict[str, StockFlags]:
+        """Legacy stock items by product id; `read()` lists them the first time (once, whichever thread asks)."""
+        with self._lock:
+            if self.stock_items is None:
+                self.stock_items = read()
+            return self.stock_items
+
+    def release_stock_items(self) -> None:
+        """Let the legacy stock items go (a few hundred bytes per product): nothing reads them again."""
+        self.stock_items = None
+
+    # -- product ids for inventory_levels
+
+    @property
+    def keeps_product_ids(self) -> bool:
+        """Whether the ids of emitted products are worth keeping: inventory_levels will still read in this run."""
+        return not self._levels_read and self._levels_selected()
+
+    def keep_product_id(self, sku: str, product_id: int | str) -> None:
+        """Remember the id of a product inventory_items emitted (only while `keeps_product_ids`)."""
+        self.sku_ids[sku] = product_id
+
+    def product_ids(self, skus: t.Iterable[str], look_up: t.Callable[[list[str]], dict[str, str]]) -> dict[str, str]:
+        """sku -> product id for these SKUs (absent: no product has the SKU).
+
+        Ids kept from inventory_items and from the previous page come first; `look_up(missing)` asks the store
+        for the others. Its answer is kept for the next page only (source items come sorted by SKU, so a SKU's
+        rows are on one page or two), which keeps memory flat when inventory_items is not part of the run.
+        """
+        wanted = {s for s in skus if s}
+        found = {s: str(self.sku_ids[s]) for s in wanted if s in self.sku_ids}
+        found.update((s, self.looked_up[s]) for s in wanted - found.keys() if s in self.looked_up)
+        missing = sorted(wanted - found.keys())
+        looked_up = look_up(missing) if missing else {}
+        if missing:
+            self.looked_up = looked_up
+        found.update(looked_up)
+        return found
+
+    def levels_read(self) -> None:
+        """inventory_levels has read every row: its ids are let go, and no more are kept in this run."""
+        self._levels_read = True
+        self.sku_ids = {}
+        self.looked_up = {}
+
+
+__all__ = ["CatalogLookups", "StockFlags"]
