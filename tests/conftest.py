@@ -6,7 +6,6 @@ its plugins as subprocesses, DuckDB through its file. Nothing is stubbed.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
@@ -15,31 +14,16 @@ from pathlib import Path
 
 import pytest
 
+# One definition of "in CI" and one "this test needs X" for every suite of the repo (the kit's): under CI a test
+# that lacks a part fails, elsewhere it skips, with the reason; and under CI no other skip passes either.
+from singer_inventory_kit.ci_guard import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401
+from singer_inventory_kit.testing import IN_CI, needs, needs_module  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # Sizes: CI keeps the suite inside its time budget; locally the stores are larger.
 STORE_ITEMS = int(os.environ.get("E2E_ITEMS", "300" if IN_CI else "1000"))
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip locally when a part is missing, but fail under CI where everything must run."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-def needs_module(name: str, reason: str):  # noqa: ANN201 - a module
-    """Import ``name`` for a test that cannot run without it: skipped locally, failed under CI (never
-    ``pytest.importorskip``, which skips under CI too)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        require(False, f"{reason} ({exc})")
-        raise  # unreachable: require() skipped or failed the test
 
 
 def tap_dirs() -> list[Path]:
@@ -49,7 +33,7 @@ def tap_dirs() -> list[Path]:
 
 def meltano_bin() -> Path:
     path = VENV_BIN / "meltano"
-    require(path.exists(), "meltano is not installed: run scripts/setup.sh")
+    needs("meltano is not installed: run scripts/setup.sh", available=path.exists())
     return path
 
 
@@ -73,7 +57,7 @@ def database():
     from support import postgres
 
     reason = postgres.unavailable_reason()
-    require(reason is None, reason or "")
+    needs(reason or "", available=reason is None)
     with postgres.fresh_database() as db:
         yield db
 
@@ -100,7 +84,7 @@ def run_sync(env: dict[str, str], *args: str, timeout: int = 900, check: bool = 
     """`inventory-sync ARGS` (runner/), the pass a user schedules, in the project root; its lock and status file
     beside the test's warehouse. Fails the test with the log tail when the pass fails (unless check=False)."""
     runner = VENV_BIN / "inventory-sync"
-    require(runner.exists(), "inventory-sync is not installed: run scripts/setup.sh")
+    needs("inventory-sync is not installed: run scripts/setup.sh", available=runner.exists())
     work = Path(env["WAREHOUSE_PATH"]).parent
     proc = subprocess.run(
         [str(runner), "--lock", str(work / "sync.lock"), *args], cwd=ROOT, env=env, capture_output=True, text=True,

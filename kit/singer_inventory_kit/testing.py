@@ -14,7 +14,8 @@ What is here:
 - `in_ci()` / `IN_CI`: `CI` is 1, true or yes, in any case;
 - `needs(reason)`: a test that lacks something it needs fails under CI (where every part must be present) and
   is skipped elsewhere, with the reason either way; `needs_module` and `needs_command` for the usual cases
-  (instead of `pytest.importorskip`, which skips under CI too);
+  (instead of `pytest.importorskip`, which skips under CI too); `singer_inventory_kit.ci_guard` holds the two
+  hooks a conftest imports so that no other skip passes under CI either;
 - running a tap in-process (`run_tap`) or through its console script (`run_cli`), and the Singer messages of
   a run as records, states and bookmarks (`Run`);
 - the sandbox store: `start_sandbox` runs `inventory-sandbox serve` and waits for its `READY` line,
@@ -80,7 +81,7 @@ def needs(reason: str, *, available: bool = False) -> None:
         return
     if in_ci():
         pytest.fail(f"required in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)  # a module that needs it as it is imported skips whole
 
 
 def needs_module(name: str, why: str) -> ModuleType:

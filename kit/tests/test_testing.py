@@ -69,6 +69,44 @@ def test_a_hidden_dependency_fails_a_ci_run_and_skips_a_local_one(
                                  "*SKIPPED*surely_not_an_installed_module cannot be imported*"])
 
 
+SKIPPING = """
+import pytest
+
+def test_skips():
+    pytest.skip("the server is down")
+
+def test_runs():
+    assert True
+"""
+SKIPPING_MODULE = """
+import pytest
+
+pytest.skip("nothing here today", allow_module_level=True)
+
+def test_never():
+    assert True
+"""
+GUARD = "from singer_inventory_kit.ci_guard import pytest_make_collect_report, pytest_runtest_makereport\n"
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_under_ci_no_skip_passes(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str) -> None:
+    """With the guard's hooks in a conftest, a test or a module that skips fails under CI; elsewhere it skips."""
+    monkeypatch.setenv("CI", ci)
+    pytester.makeconftest(GUARD)
+    pytester.makepyfile(test_skipping=SKIPPING)
+    result = pytester.runpytest_inprocess("-q", "-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1) if ci else result.assert_outcomes(passed=1, skipped=1)
+    if ci:
+        result.stdout.fnmatch_lines(["*skipped under CI, where every test must run: the server is down*"])
+    (pytester.path / "test_skipping.py").unlink()
+    pytester.makepyfile(test_skipping_module=SKIPPING_MODULE)  # a module that skips itself: a collection error
+    result = pytester.runpytest_inprocess("-q", "-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1) if ci else result.assert_outcomes(skipped=1)
+    if ci:
+        result.stdout.fnmatch_lines(["*skipped under CI, where every test must run: nothing here today*"])
+
+
 def test_importing_the_helpers_registers_nothing() -> None:
     """No pytest plugin entry point (auto-loaded) and no hooks: a suite gets only what it imports."""
     assert not [e for e in entry_points(group="pytest11") if e.value.startswith("singer_inventory_kit")]
@@ -136,9 +174,10 @@ def test_since_case_checks_where_a_read_starts() -> None:
 
 
 def test_undeclared_imports_finds_what_a_package_does_not_declare() -> None:
-    """The kit's runtime code imports only singer-sdk and requests; its test helpers need pytest and hypothesis."""
+    """The kit's runtime code imports only singer-sdk and requests; its test helpers (and the CI guard's hooks)
+    need pytest and hypothesis."""
     found = undeclared_imports("singer-inventory-kit", "singer_inventory_kit")
-    assert found == {"testing.py": {"hypothesis", "pytest"}}
+    assert found == {"testing.py": {"hypothesis", "pytest"}, "ci_guard.py": {"pytest"}}
 
 
 class Shop(SandboxStore):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import VENV_BIN, needs_module, require, which
+from conftest import VENV_BIN, needs_module, needs, which
 from support import contract_marts
 from support.alert_receivers import smtp_server, webhook_server
 
@@ -43,7 +43,7 @@ def alerts_env(tmp_path: Path, smtp, webhook, **extra: str) -> dict[str, str]:
 
 def send(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     command = which("inventory-alerts")
-    require(command is not None, "inventory-alerts is not installed: run scripts/setup.sh")
+    needs("inventory-alerts is not installed: run scripts/setup.sh", available=command is not None)
     proc = subprocess.run([command], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert PASSWORD not in proc.stderr
@@ -156,7 +156,7 @@ def test_missing_marts_and_freshness_skip_without_resolving(tmp_path) -> None:
 
 def test_bad_setting_is_one_line_and_no_warehouse_exits_2(tmp_path) -> None:
     command = which("inventory-alerts")
-    require(command is not None, "inventory-alerts is not installed: run scripts/setup.sh")
+    needs("inventory-alerts is not installed: run scripts/setup.sh", available=command is not None)
     env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "absent.duckdb"), "INVENTORY_ALERTS_SMTP_TLS": "maybe"}
     proc = subprocess.run([command], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
@@ -188,7 +188,7 @@ def test_postgres_warehouse_remembers_what_was_sent(tmp_path, database) -> None:
 
 def test_starttls_is_verified_before_the_password_is_sent(tmp_path) -> None:
     openssl = which("openssl")
-    require(openssl is not None, "openssl is not installed")
+    needs("openssl is not installed", available=openssl is not None)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import ROOT, require, which
+from conftest import ROOT, needs, which
 
 TRANSFORM = ROOT / "transform"
 def model_folders() -> list[str]:
@@ -14,7 +14,7 @@ def model_folders() -> list[str]:
 
 def test_models_are_clean_under_sqlfluff() -> None:
     sqlfluff = which("sqlfluff")
-    require(sqlfluff is not None, "sqlfluff is not installed: run scripts/setup.sh (requirements-dev.txt)")
+    needs("sqlfluff is not installed: run scripts/setup.sh (requirements-dev.txt)", available=sqlfluff is not None)
     folders = model_folders()
     assert "models/marts/inventory" in folders
     proc = subprocess.run([sqlfluff, "lint", *folders, "--format", "json", "--processes", "2"], cwd=TRANSFORM,

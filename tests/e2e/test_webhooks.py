@@ -16,7 +16,7 @@ import time
 
 import pytest
 import requests
-from conftest import IN_CI, needs_module, require, run_meltano, which
+from conftest import IN_CI, needs_module, needs, run_meltano, which
 from support.duckdb_rows import duckdb_rows
 from support.mart import BIGCOMMERCE, SHOPIFY, assert_mart_equals_truth, mart_levels
 
@@ -28,7 +28,7 @@ ITEMS = 100 if IN_CI else 200  # the webhook path does not depend on store size;
 
 def start_receiver(db: str) -> tuple[subprocess.Popen, str]:
     exe = which("inventory-webhooks")
-    require(exe is not None, "inventory-webhooks is not installed (requirements-dev.txt)")
+    needs("inventory-webhooks is not installed (requirements-dev.txt)", available=exe is not None)
     proc = subprocess.Popen([exe, "serve", "--db", db, "--port", "0"], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "INVENTORY_WEBHOOKS_SHOPIFY_SECRET": SECRET,
                                  "INVENTORY_WEBHOOKS_BIGCOMMERCE_TOKEN": TOKEN})

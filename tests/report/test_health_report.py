@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import needs_module, require, which
+from conftest import needs_module, needs, which
 from support import contract_marts
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
@@ -25,7 +25,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollb
 
 def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
-    require(path is not None, "Debian's chromium is not installed (scripts/setup.sh installs it as root)")
+    needs("Debian's chromium is not installed (scripts/setup.sh installs it as root)", available=path is not None)
     return path
 
 
@@ -38,7 +38,7 @@ def browse(html: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProces
 
 def write_report(tmp_path: Path) -> Path:
     command = which("inventory-report")
-    require(command is not None, "inventory-report is not installed: run scripts/setup.sh")
+    needs("inventory-report is not installed: run scripts/setup.sh", available=command is not None)
     output = tmp_path / "report" / "health.html"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_ALERTS_")},
            "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, needs_module, require, run_sync
+from conftest import ROOT, STORE_ITEMS, needs_module, needs, run_sync
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 from support.snowflake import emulator as snowflake_emulator
@@ -28,7 +28,7 @@ WAREHOUSE = ("--warehouse", "snowflake")  # environment snowflake
 @pytest.fixture(scope="module")
 def emulator():
     reason = snowflake_emulator.missing_plugins() or snowflake_emulator.ensure_venv()
-    require(reason is None, reason or "")
+    needs(reason or "", available=reason is None)
     with snowflake_emulator.emulator(database="INVENTORY") as running:
         yield running
 

@@ -16,23 +16,18 @@ from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The repo's one "in CI" and "this test needs X" (the kit's), and no skip passes under CI.
+from singer_inventory_kit.ci_guard import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401
+from singer_inventory_kit.testing import IN_CI, needs  # noqa: F401
+
 BIN = Path(sys.executable).parent
 SHOPIFY_SECRET = "shpss_test_secret"
 BIGCOMMERCE_TOKEN = "bc_webhook_test_token"
 
 
-def require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
 def script(name: str) -> str:
     path = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    require(path is not None, f"{name} is not installed (pip install -e ./webhooks ./sandbox)")
+    needs(f"{name} is not installed (pip install -e ./webhooks ./sandbox)", available=path is not None)
     return path
 
 

@@ -3,7 +3,6 @@ environment a push reads. Nothing is faked: the push talks HTTP to the stores an
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +12,9 @@ import pytest
 import requests
 from inventory_sandbox import BigCommerceSandbox, MagentoSandbox, ShopifySandbox
 from inventory_sandbox.catalog import CatalogPlan, apply_catalog
+from singer_inventory_kit.ci_guard import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401
+from singer_inventory_kit.testing import IN_CI, needs, needs_module  # noqa: F401 - the repo's one "in CI"
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SEED, ITEMS = 7, 40
 CATALOG = CatalogPlan(SEED, ITEMS)
 STORES = {"shopify": "demo-store", "bigcommerce": "demostore", "magento": "demo-store"}

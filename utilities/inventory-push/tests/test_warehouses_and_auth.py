@@ -7,7 +7,7 @@ import os
 import uuid
 
 import pytest
-from conftest import COLUMNS, IN_CI, STORES, PlanBuilder, env_for, skus
+from conftest import COLUMNS, STORES, PlanBuilder, env_for, needs, needs_module, skus
 
 from inventory_push import push
 from inventory_push.settings import Settings
@@ -19,15 +19,13 @@ PG = {"PGHOST": os.environ.get("PGHOST", "127.0.0.1"), "PGPORT": os.environ.get(
 
 @pytest.fixture
 def postgres(monkeypatch):
-    psycopg = pytest.importorskip("psycopg")
+    psycopg = needs_module("psycopg", "the push's PostgreSQL tests need it (inventory-push[postgres])")
     for name, value in PG.items():
         monkeypatch.setenv(name, value)
     try:
         con = psycopg.connect("", autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        if IN_CI:
-            pytest.fail(f"required in CI: PostgreSQL at {PG['PGHOST']}:{PG['PGPORT']} ({exc})")
-        pytest.skip(f"no PostgreSQL at {PG['PGHOST']}:{PG['PGPORT']}")
+        needs(f"PostgreSQL at {PG['PGHOST']}:{PG['PGPORT']} ({str(exc).strip()})")
     prefix = f"push_test_{uuid.uuid4().hex[:8]}"
     yield con, prefix
     for schema in (f"{prefix}_analytics", f"{prefix}_audit"):
