@@ -40,7 +40,7 @@ FORECAST: tuple[Column, ...] = (
     ("horizon_day", "integer", "1 for the day after as_of_date, 2 for the next, ..."),
     ("demand_class", "text",
      "smooth, erratic, intermittent, lumpy, trending, seasonal_weekly, new or no_demand (the rule in the README)."),
-    ("model", "text", "The statsforecast model used, e.g. CrostonSBA, TSB or ETS(A,N,A)."),
+    ("model", "text", "The model used: TSB, an ETS such as ETS(A,N,A) (statsforecast), HistoricAverage or Zero."),
     ("units_forecast", "double", "Mean demand forecast for the day."),
     ("units_lo_80", "double", "Lower bound of the 80 % prediction interval for the day's demand."),
     ("units_hi_80", "double", "Upper bound of the 80 % prediction interval."),

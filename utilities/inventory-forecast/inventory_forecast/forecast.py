@@ -41,6 +41,7 @@ from .settings import Settings, SettingsError
 LEVELS = (80, 95)
 MIN_TRAIN = 14        # days before the first rolling origin
 MIN_WINDOWS = 10      # origins needed to use the errors rather than the bootstrap
+MIN_CALIBRATION_FIT = 56   # days an ETS fit for the rolling origins needs (else the full fit is used)
 BOOTSTRAP_PATHS = 2000
 
 
@@ -170,14 +171,20 @@ def _fit(s: Series, demand_class: str, steps: int, windows: int, lead_time: int,
     if demand_class == "new":
         return _Fit(np.full(steps, s.clean.mean()), "HistoricAverage")
     model = models[demand_class]()
-    origins = range(max(MIN_TRAIN, n - windows - lead_time), n)
+    origins = range(max(MIN_TRAIN, n - windows - steps), n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if hasattr(model, "forward"):                       # ETS: one fit, run forward from each origin
+        if hasattr(model, "forward"):                       # ETS: run forward from each origin
             model.fit(y)
             fit = _Fit(np.asarray(model.predict(steps)["mean"], dtype=float), str(model.model_["method"]),
                        relative=False)
-            paths = [model.forward(y[:o], steps)["mean"] for o in origins]
+            # the origins' forecasts come from a model fitted on the days before the first origin, so no
+            # parameter has seen what it is scored on (statsforecast's cross_validation with refit=False)
+            calibration = model
+            if origins.start >= MIN_CALIBRATION_FIT:
+                calibration = models[demand_class]()
+                calibration.fit(y[:origins.start])
+            paths = [calibration.forward(y[:o], steps)["mean"] for o in origins]
         else:                                               # Croston family: cheap, refitted per origin
             fit = _Fit(np.asarray(model.forecast(y, steps)["mean"], dtype=float),
                        getattr(model, "alias", type(model).__name__))
@@ -202,7 +209,10 @@ def _uncertainty(s: Series, fit: _Fit, offset: int, mean: np.ndarray,
         with np.errstate(divide="ignore", invalid="ignore"):
             daily = np.where(predicted > 0, actual / predicted, np.nan) if fit.relative else actual - predicted
         filled = _target_filled(s, actual.shape[0], offset, horizon)
-        pool = daily[~np.isnan(daily) & ~filled]
+        # origins that reach the whole horizon, so that near days do not outweigh far ones in the pool
+        whole = ~np.isnan(actual[:, -1])
+        keep = (~np.isnan(daily) & ~filled) & (whole[:, None] if whole.sum() >= MIN_WINDOWS else True)
+        pool = daily[keep]
         cumulative = np.cumsum(actual - predicted, axis=1)    # NaN once an origin runs out of history
         counts = (~np.isnan(cumulative)).sum(axis=0)          # origins that reach h days ahead
         if pool.size >= 2 * MIN_WINDOWS and counts[0] >= MIN_WINDOWS:
