@@ -3,21 +3,23 @@ demand a reorder point must cover at the series' service level. Same code on eve
 
 The uncertainty comes from the series' own forecast errors (split-conformal style): the model forecasts from
 each of the last `error_windows` days of the history as if it were today (rolling origin: Croston-type
-models are refitted at each origin, ETS is fitted once and run forward), and what happened after each origin
-is compared with what was forecast:
+models are refitted at each origin; ETS is run forward from each origin with a fit on the days before the
+first origin, so no parameter has seen what it is scored on), and what happened after each origin is
+compared with what was forecast:
 
-- the daily interval at level L: the forecast combined with the daily errors, pooled over the horizon's
-  days; cut at zero. For Croston-type models the errors are ratios (actual / forecast), so a day without
-  demand stays exactly zero; for ETS they are differences. When the chance of zero demand is already more
-  than the lower tail (1 - L) / 2 (most days of an intermittent series), the interval is [0, the L quantile]
-  instead of the central one.
+- the daily interval at level L: the forecast combined with the daily errors of the origins that reach the
+  whole horizon, pooled over its days, cut at zero. For Croston-type models the errors are ratios (actual /
+  forecast), so a day without demand stays exactly zero; for ETS they are differences divided by the square
+  root of the forecast (units are counts: their spread grows with the square root of the level), rescaled
+  to the forecast's level. When the chance of zero demand is already more than the lower tail (1 - L) / 2
+  (most days of an intermittent series), the interval is [0, the L quantile] instead of the central one.
 - `lead_time_demand_at_service_level` for day h: the service-level quantile of (the cumulative forecast to h
-  + the cumulative error over h days from the same origins, with the model's bias and the level's
-  uncertainty in it) + the undershoot: at the review that orders, the position is already below the
-  reorder point by part of the last review period's demand. The undershoot is drawn as in renewal theory:
-  a review period's demand picked with probability proportional to its size (a big day is more likely to
-  be the one that crosses), times a uniform share of it. Without it, series with big single days (erratic,
-  lumpy) fall short of their service level.
+  + the cumulative error over h days from the same origins, scaled the same way, with the model's bias and
+  the level's uncertainty in it) + the undershoot: at the review that orders, the position is already below
+  the reorder point by part of the last review period's demand. The undershoot is drawn as in renewal
+  theory: a review period's demand picked with probability proportional to its size (a big day is more
+  likely to be the one that crosses), times a uniform share of it. Without it, series with big single days
+  (erratic, lumpy) fall short of their service level.
 
 With fewer than MIN_WINDOWS origins (a `new` series, or a lead time almost as long as the history) the
 days are bootstrapped from the clean history instead (drawn independently, scaled to the forecast).
@@ -207,23 +209,33 @@ def _uncertainty(s: Series, fit: _Fit, offset: int, mean: np.ndarray,
         actual = fit.actual[:, offset:offset + horizon]
         predicted = fit.predicted[:, offset:offset + horizon]
         with np.errstate(divide="ignore", invalid="ignore"):
-            daily = np.where(predicted > 0, actual / predicted, np.nan) if fit.relative else actual - predicted
+            daily = np.where(predicted > 0, actual / predicted, np.nan) if fit.relative else \
+                (actual - predicted) / _spread(predicted)
         filled = _target_filled(s, actual.shape[0], offset, horizon)
         # origins that reach the whole horizon, so that near days do not outweigh far ones in the pool
         whole = ~np.isnan(actual[:, -1])
         keep = (~np.isnan(daily) & ~filled) & (whole[:, None] if whole.sum() >= MIN_WINDOWS else True)
         pool = daily[keep]
-        cumulative = np.cumsum(actual - predicted, axis=1)    # NaN once an origin runs out of history
+        # NaN once an origin runs out of history
+        cumulative = np.cumsum(actual - predicted, axis=1) / _spread(np.cumsum(predicted, axis=1))
         counts = (~np.isnan(cumulative)).sum(axis=0)          # origins that reach h days ahead
         if pool.size >= 2 * MIN_WINDOWS and counts[0] >= MIN_WINDOWS:
-            samples = mean[:, None] * pool[None, :] if fit.relative else mean[:, None] + pool[None, :]
+            samples = mean[:, None] * pool[None, :] if fit.relative else \
+                mean[:, None] + pool[None, :] * _spread(mean)[:, None]
             # each path: the cumulative error of a random origin that reaches that far
-            paths = np.cumsum(mean)[None, :] + _draw_columns(cumulative, counts, rng)
+            cumulative_mean = np.cumsum(mean)
+            paths = cumulative_mean[None, :] + _draw_columns(cumulative, counts, rng) * _spread(cumulative_mean)[None, :]
             short = counts < MIN_WINDOWS
             if short.any():                                  # days beyond what enough origins reach
                 paths[:, short] = _bootstrap(s, mean, rng)[1][:, short]
             return np.maximum(samples, 0.0), np.maximum(paths, 0.0)
     return _bootstrap(s, mean, rng)
+
+
+def _spread(forecast: np.ndarray) -> np.ndarray:
+    """The scale of a difference error: units sold are counts, whose spread grows with the square root of
+    their mean, so errors seen at one level are rescaled to the forecast's (at least one unit)."""
+    return np.sqrt(np.maximum(forecast, 1.0))
 
 
 def _draw_columns(values: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -260,7 +272,7 @@ def _undershoot(s: Series, review_period: int, mean: np.ndarray, rng: np.random.
     if total <= 0:
         return np.zeros(size)
     picked = rng.choice(blocks, size=size, p=blocks / total)
-    level = mean[: max(review_period, 1)].mean() / clean.mean()
+    level = mean[: max(review_period, 7)].mean() / clean.mean()        # a week at least: all weekdays
     return np.floor(picked * rng.random(size)) * level
 
 

@@ -114,3 +114,18 @@ def test_date_arithmetic_starts_at_the_forecasts_as_of(history):
     assert row["as_of_date"] == as_of and row["reorder_date"] == as_of + pd.Timedelta(days=int(days))
     assert 120 - one.at[days, "cumulative_units_forecast"] <= row["reorder_point"]
     assert 120 - one.at[days - 1, "cumulative_units_forecast"] > row["reorder_point"]
+
+
+def test_a_series_plots_for_a_report(history, tmp_path):
+    import io
+
+    from inventory_forecast.plots import plot_sku
+
+    s = Settings()
+    forecast = demand_forecast(history, s)
+    positions = pd.DataFrame({"sku": ["smooth"], "location_id": ["L1"], "available_quantity": [60.0]})
+    row = reorder_suggestions(forecast, positions, s).set_index("sku").loc["smooth"].to_dict()
+    buffer = io.BytesIO()
+    plot_sku(history[history["sku"] == "smooth"], forecast[forecast["sku"] == "smooth"], row, buffer, fmt="svg")
+    svg = buffer.getvalue().decode()
+    assert svg.lstrip().startswith("<?xml") and "reorder point" in svg and "80 % interval" in svg
