@@ -41,9 +41,9 @@ from .history import Series, build_series, check_history
 from .settings import Settings, SettingsError
 
 LEVELS = (80, 95)
-MIN_TRAIN = 14        # days before the first rolling origin
-MIN_WINDOWS = 10      # origins needed to use the errors rather than the bootstrap
-MIN_CALIBRATION_FIT = 56   # days an ETS fit for the rolling origins needs (else the full fit is used)
+MIN_TRAIN = 14              # days before the first rolling origin (Croston-type models)
+MIN_CALIBRATION_FIT = 56    # ... for ETS, whose origins run forward from a fit on the days before them
+MIN_WINDOWS = 10            # origins needed to use the errors rather than the bootstrap
 BOOTSTRAP_PATHS = 2000
 
 
@@ -52,6 +52,14 @@ def _ets(model: str, season_length: int = 1) -> Callable[[], object]:
         from statsforecast.models import AutoETS
         return AutoETS(model=model, season_length=season_length)
     return make
+
+
+def _same_form(model: object) -> object:
+    """An AutoETS restricted to the form (error, trend, season, damped) a fitted AutoETS chose."""
+    from statsforecast.models import AutoETS
+
+    components = model.model_["components"]
+    return AutoETS(model=components[:3], damped=components[3] != "N", season_length=model.season_length)
 
 
 def _tsb() -> object:
@@ -173,19 +181,17 @@ def _fit(s: Series, demand_class: str, steps: int, windows: int, lead_time: int,
     if demand_class == "new":
         return _Fit(np.full(steps, s.clean.mean()), "HistoricAverage")
     model = models[demand_class]()
-    origins = range(max(MIN_TRAIN, n - windows - steps), n)
+    ets = hasattr(model, "forward")
+    origins = range(max(MIN_CALIBRATION_FIT if ets else MIN_TRAIN, n - windows - steps), n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if hasattr(model, "forward"):                       # ETS: run forward from each origin
+        if ets:                                             # one fit, run forward from each origin
             model.fit(y)
             fit = _Fit(np.asarray(model.predict(steps)["mean"], dtype=float), str(model.model_["method"]),
                        relative=False)
-            # the origins' forecasts come from a model fitted on the days before the first origin, so no
-            # parameter has seen what it is scored on (statsforecast's cross_validation with refit=False)
-            calibration = model
-            if origins.start >= MIN_CALIBRATION_FIT:
-                calibration = models[demand_class]()
-                calibration.fit(y[:origins.start])
+            # the origins' forecasts come from the same ETS form fitted on the days before the first origin,
+            # so no parameter has seen what it is scored on (statsforecast's cross_validation, refit=False)
+            calibration = _same_form(model).fit(y[:origins.start]) if len(origins) else model
             paths = [calibration.forward(y[:o], steps)["mean"] for o in origins]
         else:                                               # Croston family: cheap, refitted per origin
             fit = _Fit(np.asarray(model.forecast(y, steps)["mean"], dtype=float),
