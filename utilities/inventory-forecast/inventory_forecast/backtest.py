@@ -290,6 +290,20 @@ def write_report(result: dict, folder: Path, processes: Mapping[str, Process] = 
         "Targets (issue): MASE < 1 on every class but lumpy; coverage within 5 points of nominal; achieved "
         "cycle-service level within 3 points of the target.",
         "",
+        "How to read it. MASE: mean absolute error over the horizon divided by the in-sample mean absolute "
+        "error of the one-step naive forecast (yesterday's demand), averaged over series and origins (Hyndman "
+        "& Koehler 2006). MAE/naive: absolute errors against those of the naive forecast that repeats the "
+        "last observed day over the same horizon. Bias: (forecast - actual) / actual, summed. Cover: share of "
+        "days inside the interval, bounds included. CSL: an (s, S) simulation with backorders, reviewed every "
+        "day, s and S from the latest forecast; an order placed at the end of day t arrives at the start of "
+        "day t + lead time + 1; a cycle runs from one arrival to the next and is short when some demand in it "
+        "could not be served from stock on hand.",
+        "",
+        "Limits. An interval that holds 0 covers at least the share of days without demand, so for lumpy "
+        "demand (85 % of days sell nothing) the 80 % interval covers 85 %: a discrete distribution allows no "
+        "less. Demand here is what was asked for; a pipeline sees sales, which a stock-out cuts short "
+        "(censored demand is not corrected). s and S are refreshed with each forecast (weekly here), not daily.",
+        "",
         "| process | parameters |",
         "|---|---|",
         *[f"| {label} | {process.describe()} |" for label, process in processes.items()],
