@@ -19,6 +19,8 @@ done
 .venv/bin/python -m pytest webhooks/tests -q -rs -p no:cacheprovider || status=1
 # 2c. The push to the channels (the sandbox stores on loopback, DuckDB and PostgreSQL).
 .venv/bin/python -m pytest utilities/inventory-push/tests -q -rs -p no:cacheprovider || status=1
+# 2d. The demand forecast and reorder suggestions (statsforecast; DuckDB and PostgreSQL).
+.venv/bin/python -m pytest utilities/inventory-forecast/tests -q -rs -p no:cacheprovider || status=1
 # 3. Cross-package contract, loader, end-to-end and warehouse tests (Meltano, DuckDB, PostgreSQL, Snowflake emulator).
 .venv/bin/python -m pytest tests -q -rs -p no:cacheprovider || status=1
 exit "$status"
