@@ -13,11 +13,22 @@ from singer_sdk import typing as th
 LOOKBACK_SECONDS = 300
 REQUEST_TIMEOUT_SECONDS = 60
 MAX_RETRIES = 8
+#: Retries of one failing request stop after this long: a host that refuses, or a page that is not the API's,
+#: ends the run in seconds, well inside a one-minute schedule, instead of after every retry (~90 s).
+MAX_RETRY_SECONDS = 15
 
 
 def start_date(description: str) -> th.Property:
-    """`start_date`: where the first incremental read starts (no default: everything)."""
-    return th.Property("start_date", th.DateTimeType, title="Start Date", description=description)
+    """`start_date`: where the first incremental read starts (no default: everything).
+
+    A string, checked by the tap as ISO 8601 (`InventoryTap`): declared as a date-time, Meltano would turn
+    `05/12/2025` into 12 May instead of refusing it."""
+    return th.Property(
+        "start_date",
+        th.StringType,
+        title="Start Date",
+        description=f"{description} ISO 8601: `2025-12-05` or `2025-12-05T00:00:00Z`.",
+    )
 
 
 def lookback(description: str) -> th.Property:
@@ -50,12 +61,30 @@ def max_retries(description: str) -> th.Property:
     )
 
 
+def max_retry_seconds(
+    description: str = (
+        "Give up on a failing request after this many seconds of retries, or after max_retries, whichever comes "
+        "first. Rate-limit waits do not count."
+    ),
+) -> th.Property:
+    """`max_retry_seconds`: the time budget of one request's retries (rate-limit waits excluded)."""
+    return th.Property(
+        "max_retry_seconds",
+        th.IntegerType(minimum=0),
+        default=MAX_RETRY_SECONDS,
+        title="Max Retry Seconds",
+        description=description,
+    )
+
+
 __all__ = [
     "LOOKBACK_SECONDS",
     "MAX_RETRIES",
+    "MAX_RETRY_SECONDS",
     "REQUEST_TIMEOUT_SECONDS",
     "lookback",
     "max_retries",
+    "max_retry_seconds",
     "reconcile",
     "request_timeout",
     "start_date",

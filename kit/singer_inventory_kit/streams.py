@@ -9,9 +9,11 @@ every inventory tap does the same way, whatever the platform:
   `start_date`, and reads everything with `reconcile`;
 - **progress**: pages, rate-limit waits and records, in lines a person can follow (`SyncProgress`);
 - **retries** on top of singer-sdk's backoff hooks: failures (5xx, timeouts, resets, answers that are not
-  what the API sends) are retried with exponential backoff, `max_retries` times; a `ThrottledError` is waited
-  out for as long as the platform asks and never counts as a failure; when the retries are used up, the run
-  ends with one line instead of a traceback.
+  what the API sends) are retried with exponential backoff, `max_retries` times and for `max_retry_seconds`
+  at most; a `ThrottledError` is waited out for as long as the platform asks and never counts as a failure;
+  when the retries are used up, the run ends with one line instead of a traceback;
+- **bookmarks per store**: a bookmark carries the store it was taken in, and a bookmark of another store (a
+  state left by the demo, or by the store this plugin read before) is not used: the stream reads everything.
 
 What stays in the tap is the platform: URL, authentication, paging, the rate-limit model (a tap paces itself
 in `wait_for_rate_limit` and raises `ThrottledError` from `validate_response`), the mapping of rows to records,
@@ -31,7 +33,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 
 from singer_inventory_kit.progress import SyncProgress
-from singer_inventory_kit.settings import LOOKBACK_SECONDS, MAX_RETRIES, REQUEST_TIMEOUT_SECONDS
+from singer_inventory_kit.settings import LOOKBACK_SECONDS, MAX_RETRIES, MAX_RETRY_SECONDS, REQUEST_TIMEOUT_SECONDS
 from singer_inventory_kit.timestamps import parse_utc, utc_z
 
 if t.TYPE_CHECKING:
@@ -119,6 +121,12 @@ class InventoryStream(RESTStream):
         candidates = []
         state = self.get_context_state(None)
         bookmark = state.get("replication_key_value")
+        if bookmark and state.get("store_id", self.store_id) != self.store_id:
+            self.logger.warning(
+                "The bookmark of %s was taken in store %s, not %s: reading %s in full",
+                self.name, state["store_id"], self.store_id, self.name,
+            )
+            bookmark = None
         if bookmark and state.get("replication_key") == self.replication_key:
             lookback = dt.timedelta(seconds=int(self.config.get("lookback", LOOKBACK_SECONDS)))
             candidates.append(parse_utc(bookmark) - lookback)
@@ -148,6 +156,7 @@ class InventoryStream(RESTStream):
         """
         if self.replication_key and self.selected:
             self._increment_stream_state({self.replication_key: self.run.signpost}, context=context)
+            self.get_context_state(context)["store_id"] = self.store_id  # whose bookmark it is
         self.run.mark_completed(self.name, is_full_snapshot=self.is_full_snapshot)
 
     def get_replication_key_signpost(self, context: Context | None = None) -> str | None:  # noqa: ARG002
@@ -220,8 +229,10 @@ class InventoryStream(RESTStream):
             self.backoff_wait_generator,
             RETRIED_ERRORS,
             max_tries=self.backoff_max_tries,
+            max_time=self.backoff_max_seconds,
             giveup=lambda exc: isinstance(exc, ThrottledError),
             on_backoff=self.backoff_handler,
+            on_giveup=self._note_gave_up,
             jitter=self.backoff_jitter,
             logger=None,
         )(func)
@@ -243,12 +254,23 @@ class InventoryStream(RESTStream):
 
         return request
 
+    #: Tries and seconds of the request that gave up last (for `gave_up_message`).
+    gave_up_after: tuple[int, float] = (0, 0.0)
+
+    def _note_gave_up(self, details: t.Any) -> None:  # noqa: ANN401
+        self.gave_up_after = (int(details.get("tries", 0)), float(details.get("elapsed", 0.0)))
+
+    def tries_text(self) -> str:
+        """How many tries, in how long, the last request that gave up made: `3 tries in 14.5 s`."""
+        tries, seconds = self.gave_up_after
+        return f"{tries or self.backoff_max_tries()} tries in {seconds:.1f} s"
+
     def gave_up_message(self, exc: BaseException) -> str:
         """The one line that ends the run when retries are used up (no request object: no token)."""
         detail = " ".join(str(exc).split()) or type(exc).__name__
         return (
             f"could not get an answer from {self.url_base}{self.path} for store {self.store_id} "
-            f"after {self.backoff_max_tries()} tries: {type(exc).__name__}: {detail}"
+            f"after {self.tries_text()}: {type(exc).__name__}: {detail}"
         )
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:  # noqa: PLR6301
@@ -258,6 +280,10 @@ class InventoryStream(RESTStream):
     def backoff_max_tries(self) -> int:
         """First try plus `max_retries` retries."""
         return int(self.config.get("max_retries", MAX_RETRIES)) + 1
+
+    def backoff_max_seconds(self) -> float:
+        """`max_retry_seconds`: no retry starts after this long since the request's first try."""
+        return float(self.config.get("max_retry_seconds", MAX_RETRY_SECONDS))
 
     def backoff_handler(self, details: t.Any) -> None:  # noqa: ANN401
         """One line per retry, without request objects (no headers, no token); a retried 429 is a rate-limit wait."""

@@ -1,8 +1,12 @@
 """`InventoryTap`: what every inventory tap does the same way around its streams.
 
 - one `SyncRun` per tap run, shared by its streams (`run`), and the store the records belong to (`store_id`);
-- config checks beyond the schema: `start_date` a real date-time and not in the future, the API's base URL an
-  http(s) URL with a host, plus the platform's own (`config_errors`);
+- config checks beyond the schema: no unknown setting (the line names the nearest valid one and lists them),
+  `start_date` an ISO 8601 date or date-time and not in the future, the API's base URL an http(s) URL with a
+  host, plus the platform's own (`config_errors`); a warning when the base URL does not name the store the
+  records will be filed under (`store_setting`);
+- every selected stream's SCHEMA first, before any request: the loader creates every table even when the first
+  request fails, so a channel that has never loaded still builds (empty) downstream;
 - one line and exit 1 for an API error the tap has already put into words (token refused, store not found,
   retries used up), instead of a traceback; any other exception keeps its traceback, since it is a bug;
 - `--test` runs the tap's `connection_check` (one line per stream, a verdict, exit 1 when a stream cannot
@@ -11,6 +15,8 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 import re
 import sys
 import typing as t
@@ -32,6 +38,8 @@ class InventoryTap(Tap):
 
     #: The setting holding the API's base URL (checked: http:// or https:// and a host).
     url_setting: t.ClassVar[str] = "api_url"
+    #: The setting naming the store, which a base URL set by hand should name too (None: no such check).
+    store_setting: t.ClassVar[str | None] = None
     #: The `--test` check, with the platform's outcomes.
     connection_check: t.ClassVar[type[ConnectionTest]] = ConnectionTest
 
@@ -50,14 +58,17 @@ class InventoryTap(Tap):
         return []
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The schema's checks, then: `start_date` not in the future, a usable base URL, the platform's checks."""
-        errors = super()._validate_config(raise_errors=raise_errors)
+        """Unknown settings first (a typo would otherwise pass silently), then the schema's checks, then:
+        `start_date` an ISO 8601 date (or date-time) not in the future, a usable base URL, the platform's checks."""
+        errors = self.unknown_settings()
+        errors += super()._validate_config(raise_errors=False)
         start_date = self.config.get("start_date")
         if start_date:
             try:
-                future = parse_utc(start_date) > now_utc()
+                future = parse_utc(str(start_date)) > now_utc()
             except ValueError:
-                errors.append(f"start_date {start_date!r} is not an ISO-8601 date-time")
+                errors.append(f"start_date {start_date!r} is not an ISO 8601 date: write 2025-12-05 or "
+                              "2025-12-05T00:00:00Z")
             else:
                 if future:
                     errors.append(f"start_date {start_date} is in the future: nothing would be read")
@@ -65,13 +76,48 @@ class InventoryTap(Tap):
         if url and not re.match(r"^https?://[^/]+", url):
             errors.append(f"{self.url_setting} {url!r} must start with http:// or https:// and a host")
         errors += self.config_errors()
+        store = self.config.get(self.store_setting) if self.store_setting else None
+        if not errors and url and store and str(store).lower() not in url.lower():
+            self.logger.warning(
+                "%s %s does not name %s %s: every record is filed under store_id %s; check both settings",
+                self.url_setting, url, self.store_setting, store, store,
+            )
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
 
+    def unknown_settings(self) -> list[str]:
+        """One line per setting the tap does not know, with the nearest valid name and the valid ones."""
+        known = set(self.config_jsonschema.get("properties", {}))
+        unknown = sorted(set(self.config) - known)
+        if not unknown:
+            return []
+        builtin: dict[str, t.Any] = {"properties": {}}
+        type(self).append_builtin_config(builtin)  # the SDK's own settings (stream maps, flattening...)
+        own = sorted(known - set(builtin["properties"]))
+        lines = []
+        for name in unknown:
+            near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            lines.append(f"unknown setting {name!r}{hint}; {self.name} takes: {', '.join(own)}")
+        return lines
+
+    def sync_all(self) -> None:
+        """Every selected stream's SCHEMA before any request, then the sync: a loader creates every table even
+        when the first request fails (the SDK writes each SCHEMA again when its stream starts, which loaders
+        accept)."""
+        for stream in self.streams.values():
+            if stream.selected:
+                stream._write_schema_message()  # noqa: SLF001 - the SDK's own way to write a stream's SCHEMA
+        super().sync_all()
+
     @classmethod
     def invoke(cls, **kwargs: t.Any) -> None:  # noqa: ANN401
-        """Run the sync; an API error already put into words ends it with that one line and exit 1."""
+        """Run the sync; an API error already put into words ends it with that one line and exit 1.
+
+        A bad config ends with its own lines last: the SDK's closing "Config validation failed" adds nothing to
+        them, so it is not logged."""
+        logging.getLogger(cls.name).addFilter(_NoValidationSummary())
         try:
             super().invoke(**kwargs)
         except (FatalAPIError, RetriableAPIError) as exc:
@@ -99,6 +145,11 @@ class InventoryTap(Tap):
                 cls.logger.error("Config validation error: %s", error)  # noqa: TRY400 - one line, no traceback
             ctx.exit(1)
         ctx.exit(0 if cls.connection_check(tap).run() else 1)
+
+
+class _NoValidationSummary(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: PLR6301
+        return record.getMessage() != "Config validation failed"
 
 
 __all__ = ["InventoryTap"]

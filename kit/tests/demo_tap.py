@@ -97,8 +97,10 @@ class DemoTap(InventoryTap):
         th.Property("lookback", th.IntegerType, default=300),
         th.Property("reconcile", th.BooleanType, default=False),
         th.Property("max_retries", th.IntegerType, default=8),
+        th.Property("max_retry_seconds", th.IntegerType, default=15),
         th.Property("request_timeout", th.IntegerType, default=60),
     ).to_dict()
+    store_setting = "store"
 
     @property
     def store_id(self) -> str:

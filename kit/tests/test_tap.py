@@ -35,7 +35,53 @@ def test_config_errors_are_one_line_each(overrides: dict, error: str) -> None:
 def test_a_start_date_that_is_no_date_is_named() -> None:
     tap = DemoTap(config=config(), validate_config=False)
     tap._config["start_date"] = "soon"  # noqa: SLF001 - past the schema, as a hand-edited file could be
-    assert tap._validate_config(raise_errors=False) == ["start_date 'soon' is not an ISO-8601 date-time"]  # noqa: SLF001
+    assert tap._validate_config(raise_errors=False) == [  # noqa: SLF001
+        "start_date 'soon' is not an ISO 8601 date: write 2025-12-05 or 2025-12-05T00:00:00Z"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ("stroe", "unknown setting 'stroe' (did you mean store?); tap-demo takes: api_url, lookback, max_retries, "
+                  "max_retry_seconds, reconcile, request_timeout, start_date, store"),
+        ("page_size", "unknown setting 'page_size'; tap-demo takes: api_url, lookback, max_retries, max_retry_seconds, "
+                      "reconcile, request_timeout, start_date, store"),
+    ],
+)  # fmt: skip
+def test_an_unknown_setting_is_named_with_the_nearest_valid_one(setting: str, error: str) -> None:
+    """A misspelt or foreign setting is refused, not ignored (the SDK's own settings, e.g. stream_maps, pass)."""
+    with pytest.raises(ConfigValidationError) as info:
+        DemoTap(config=config(**{setting: "x"}))
+    assert info.value.errors == [error]
+    assert DemoTap(config=config(stream_maps={})).store_id == "shop"
+
+
+@pytest.mark.parametrize("value", ["05/12/2025", "2025-13-01", "yesterday"])
+def test_a_start_date_must_be_iso_8601(value: str) -> None:
+    tap = DemoTap(config=config(), validate_config=False)
+    tap._config["start_date"] = value  # noqa: SLF001 - as Meltano passes a string setting
+    assert tap._validate_config(raise_errors=False) == [  # noqa: SLF001
+        f"start_date {value!r} is not an ISO 8601 date: write 2025-12-05 or 2025-12-05T00:00:00Z"]
+
+
+def test_a_base_url_that_does_not_name_the_store_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        DemoTap(config=config(store="other"))
+    assert f"api_url {API} does not name store other: every record is filed under store_id other; check both " \
+           "settings" in caplog.messages
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        DemoTap(config=config(api_url="http://demo.test/stores/shop"))
+    assert not [m for m in caplog.messages if "does not name" in m]
+
+
+def test_a_bad_config_ends_with_its_own_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        result = CliRunner().invoke(DemoTap.cli, ["--config", write_config(tmp_path, stroe="shop")])
+    assert result.exit_code == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors[-1].startswith("unknown setting 'stroe' (did you mean store?)")
+    assert "Config validation failed" not in errors
 
 
 def test_a_valid_config_passes() -> None:

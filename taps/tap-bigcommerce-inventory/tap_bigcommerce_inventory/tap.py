@@ -76,8 +76,10 @@ class TapBigCommerceInventory(InventoryTap):
             "Retries of a failed request (5xx, timeout, reset, non-JSON answer) with exponential backoff. "
             "Rate-limit (429) waits do not count.",
         ),
+        settings.max_retry_seconds(),
     ).to_dict()
 
+    store_setting = "store_hash"
     connection_check = BigCommerceConnectionTest
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401

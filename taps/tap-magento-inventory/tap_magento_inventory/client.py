@@ -329,15 +329,18 @@ class MagentoStream(InventoryStream):
 
     def get_paged(
         self, path: str, *, groups: t.Sequence[t.Sequence[Filter]] = (), sort: t.Sequence[tuple[str, str]] = (),
-        params: dict[str, t.Any] | None = None, page_size: int | None = None,
+        params: dict[str, t.Any] | None = None, page_size: int | None = None, fields: str | None = None,
     ) -> t.Iterator[dict]:  # fmt: skip
-        """Every item of a searchCriteria list, with the paginator's stop rules."""
+        """Every item of a searchCriteria list, with the paginator's stop rules (`fields`: Magento's response
+        filter, e.g. `items[id,sku],total_count`, for a lookup that needs a few fields of many rows)."""
         size = page_size or self.page_size
         paginator = SearchCriteriaPaginator(size)
         while not paginator.finished:
             query = search_criteria(groups=groups, sort=sort, page_size=size, current_page=paginator.current_value)
             if params:  # endpoints with their own paging parameters (stockItems/lowStock)
                 query = {**params, "pageSize": str(size), "currentPage": str(paginator.current_value)}
+            if fields:
+                query["fields"] = fields
             prepared = self.build_prepared_request(
                 method="GET", url=f"{self.url_base}{path}", params=query, headers=self.http_headers
             )
@@ -410,7 +413,7 @@ class MagentoStream(InventoryStream):
     def gave_up_message(self, exc: BaseException) -> str:
         """Retries used up: one line naming the store."""
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        return f"Magento store {self.store_id}: gave up after {self.backoff_max_tries()} tries: {detail}"
+        return f"Magento store {self.store_id}: gave up after {self.tries_text()}: {detail}"
 
     def validate_response(self, response: requests.Response) -> None:
         """Magento errors, and HTML pages from the hosting layer, as one clear line each."""
@@ -453,12 +456,19 @@ class MagentoStream(InventoryStream):
                 f"{where}: HTTP 401: {detail} The integration needs ACL resource "
                 f"{resource or self.acl_resource}; check also its credentials (auth_method {method}"
                 + (
-                    ": with Bearer, Magento 2.4.4+ needs 'Allow OAuth Access Tokens to be used as standalone Bearer "
-                    "tokens', or use auth_method oauth1)"
+                    ": access_token; with Bearer, Magento 2.4.4+ needs 'Allow OAuth Access Tokens to be used as "
+                    "standalone Bearer tokens', or use auth_method oauth1)"
                     if method == "bearer"
-                    else ": consumer key/secret, access token/secret)"
+                    else ": consumer_key, consumer_secret, access_token, access_token_secret)"
                 )
             )
+            raise MagentoAPIError(msg, status, detail)
+        if status == HTTPStatus.NOT_FOUND and "store that was requested" in detail:
+            store_code = self.config.get("store_code", "default")
+            msg = f"{where}: HTTP 404: {detail} No store view with code {store_code!r}: check store_code"
+            raise MagentoAPIError(msg, status, detail)
+        if status == HTTPStatus.NOT_FOUND and "does not match any route" in detail:
+            msg = f"{where}: HTTP 404: {detail} Not Magento's REST API at this address: check base_url"
             raise MagentoAPIError(msg, status, detail)
         raise MagentoAPIError(f"{where}: HTTP {status}: {detail}", status, detail)
 

@@ -8,9 +8,13 @@ streams sync:
 - the legacy stock items (`/V1/stockItems/lowStock`): tracking and backorders for inventory_items, and the stock
   itself for the levels of a store without MSI; several threads may ask at once;
 - the product id of each SKU, which inventory_levels needs for `inventory_item_id`. While inventory_levels is
-  still to come in this run (selected, not read yet), inventory_items keeps the ids of the products it emits,
-  so the levels look up only the SKUs it did not emit; otherwise (levels first, or alone) they look up every
-  SKU, a page of source items at a time, keeping only the last page's. When the levels are read, the ids are
+  still to come in this run (selected, not read yet), inventory_items keeps the ids of the products it emits:
+  after a full read of the products the levels need no lookup at all. Otherwise (an incremental read emitted
+  a few products, or the levels run first or alone) the first SKU the levels miss makes one pass over every
+  product's id and SKU (`fields=items[id,sku]`): a page of products per page size, never more requests than
+  looking up each page of source items (a product has at least one source item), so an incremental run is
+  never dearer than a full one. Either list is every product there is: a source item whose SKU is not in it
+  has no product (a product created since is read by the next run). When the levels are read, the ids are
   let go.
 
 The streams do the requests (they pass them in as functions); this object decides what is asked and what is kept.
@@ -57,8 +61,8 @@ class CatalogLookups:
         #: sku -> product id of the products inventory_items emitted for the levels still to come (an int id as
         #: the int: 28 bytes instead of 55 for its string, and str() gives it back exactly).
         self.sku_ids: dict[str, int | str] = {}
-        #: sku -> product id looked up for the previous page of source items (SKUs inventory_items did not emit).
-        self.looked_up: dict[str, str] = {}
+        #: Whether every product's id was listed in this run (a full read of the products, or the one id pass).
+        self.every_id_known = False
 
     # -- MSI
 
@@ -92,28 +96,28 @@ class CatalogLookups:
         """Remember the id of a product inventory_items emitted (only while `keeps_product_ids`)."""
         self.sku_ids[sku] = product_id
 
-    def product_ids(self, skus: t.Iterable[str], look_up: t.Callable[[list[str]], dict[str, str]]) -> dict[str, str]:
+    def products_read_in_full(self) -> None:
+        """inventory_items emitted every product of the store: the ids it kept are all there are."""
+        self.every_id_known = self.keeps_product_ids
+
+    def product_ids(
+        self, skus: t.Iterable[str], list_all: t.Callable[[], t.Iterable[tuple[str, int | str]]]
+    ) -> dict[str, str]:
         """sku -> product id for these SKUs (absent: no product has the SKU).
 
-        Ids kept from inventory_items and from the previous page come first; `look_up(missing)` asks the store
-        for the others. Its answer is kept for the next page only (source items come sorted by SKU, so a SKU's
-        rows are on one page or two), which keeps memory flat when inventory_items is not part of the run.
+        Ids kept from a full read of inventory_items answer; without them, `list_all()` lists every product's
+        (sku, id) once, the first time a SKU is asked for.
         """
-        wanted = {s for s in skus if s}
-        found = {s: str(self.sku_ids[s]) for s in wanted if s in self.sku_ids}
-        found.update((s, self.looked_up[s]) for s in wanted - found.keys() if s in self.looked_up)
-        missing = sorted(wanted - found.keys())
-        looked_up = look_up(missing) if missing else {}
-        if missing:
-            self.looked_up = looked_up
-        found.update(looked_up)
-        return found
+        if not self.every_id_known:
+            self.sku_ids.update(list_all())
+            self.every_id_known = True
+        return {s: str(self.sku_ids[s]) for s in skus if s and s in self.sku_ids}
 
     def levels_read(self) -> None:
         """inventory_levels has read every row: its ids are let go, and no more are kept in this run."""
         self._levels_read = True
         self.sku_ids = {}
-        self.looked_up = {}
+        self.every_id_known = False
 
 
 __all__ = ["CatalogLookups", "StockFlags"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 from singer_inventory_kit import utc_z
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -17,6 +18,7 @@ from tap_magento_inventory.client import (
     magento_time,
     whole_units,
 )
+from tap_magento_inventory.lookups import StockFlags
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -141,6 +143,8 @@ class InventoryItemsStream(MagentoStream):
     acl_resource = "Magento_Catalog::products"
     _since: str | None = None
     _keep_ids = False
+    #: Products this read returns (`total_count` of its first page); None before the first page.
+    _to_read: int | None = None
 
     def filter_groups(self) -> list[list[Filter]]:
         """`updated_at gteq` the start of this read (same-second rows are re-read, never lost)."""
@@ -150,18 +154,38 @@ class InventoryItemsStream(MagentoStream):
         """Products (the same route with or without MSI); then the legacy stock items are let go with MSI."""
         self._since = self.since_window()
         self._full_snapshot_now = self._since is None
+        self._to_read = None
         self._keep_ids = self.lookups.keeps_product_ids  # inventory_levels is still to come: it reuses the ids
         self.logger.info("Reading products %s", f"updated since {self._since}" if self._since else "in full")
         yield from self.request_records(context)
+        if self._since is None:  # every product was emitted: the levels need no id lookup
+            self.lookups.products_read_in_full()
         if self.msi_enabled():  # only the legacy levels read them again: free a few hundred bytes per product
             self.lookups.release_stock_items()
+
+    def parse_response(self, response: t.Any) -> t.Iterable[dict]:  # noqa: ANN401
+        """The page's products; the first page says how many this read returns."""
+        if self._to_read is None:
+            total = (response.json() or {}).get("total_count")
+            self._to_read = total if isinstance(total, int) else None
+        return super().parse_response(response)
+
+    def stock_flags(self, product_id: str, sku: t.Any) -> StockFlags | None:  # noqa: ANN401
+        """The product's legacy stock flags. An incremental read of at most a page of products asks for each
+        one's stock item (`stockItems/{sku}`): listing every stock item would cost a request per page of the
+        whole catalog for a few changed products. Otherwise, and on a store without MSI (whose levels read them
+        all anyway), every stock item is listed once."""
+        few = self._since is not None and self._to_read is not None and self._to_read <= self.page_size
+        if few and sku is not None and self.msi_enabled():
+            return StockFlags.of(self.get_json(f"/V1/stockItems/{quote(str(sku), safe='')}") or {})
+        return self.stock_items().get(product_id)
 
     def to_record(self, row: dict) -> dict:
         """Product (+ its legacy stock item) -> `inventory_items` row; inventory_levels may reuse its id."""
         product_id = str(row["id"])
         if self._keep_ids and row.get("sku") is not None:
             self.lookups.keep_product_id(str(row["sku"]), row["id"] if type(row["id"]) is int else product_id)
-        stock = self.stock_items().get(product_id)
+        stock = self.stock_flags(product_id, row.get("sku"))
         tracked = oversell = backorders = None
         if stock is not None:
             # use_config_*: the store's defaults apply (Magento ships manage stock yes, backorders no).
@@ -191,8 +215,8 @@ class InventoryLevelsStream(MagentoStream):
     """Source items, keyed (store, sku, source); a full snapshot every run (they have no timestamps).
 
     `inventory_item_id` is the product id of the SKU: taken from the products inventory_items
-    emitted earlier in the run, else looked up page by page with `sku in (...)` (the run's
-    `CatalogLookups`); a source item whose SKU has no product is skipped with a warning.
+    emitted earlier in the run when it read them all, else from one pass over every product's id and
+    SKU (the run's `CatalogLookups`); a source item whose SKU has no product is skipped with a warning.
     """
 
     name = "inventory_levels"
@@ -223,22 +247,18 @@ class InventoryLevelsStream(MagentoStream):
         return items
 
     def product_ids_for(self, skus: t.Iterable[str]) -> dict[str, str]:
-        """sku -> product id for these SKUs (absent: no product has the SKU): kept ids first, then a lookup."""
-        return self.lookups.product_ids(skus, self._look_up_product_ids)
+        """sku -> product id for these SKUs (absent: no product has the SKU)."""
+        return self.lookups.product_ids(skus, self._list_product_ids)
 
-    def _look_up_product_ids(self, skus: list[str]) -> dict[str, str]:
-        """`products` with `sku in (...)`, a page of SKUs at a time."""
-        found: dict[str, str] = {}
-        for start in range(0, len(skus), self.page_size):
-            chunk = skus[start : start + self.page_size]
-            for product in self.get_paged(
-                "/V1/products",
-                groups=[[("sku", chunk, "in")]],
-                sort=[("entity_id", "ASC")],
-                page_size=self.page_size,
-            ):
-                found[str(product["sku"])] = str(product["id"])
-        return found
+    def _list_product_ids(self) -> t.Iterator[tuple[str, int | str]]:
+        """(sku, id) of every product: one pass, only those two fields (an int id kept as the int)."""
+        self.logger.info("Listing every product's id and SKU for the source items")
+        for product in self.get_paged(
+            "/V1/products", sort=[("entity_id", "ASC")], page_size=self.page_size,
+            fields="items[id,sku],total_count",
+        ):  # fmt: skip
+            if product.get("sku") is not None:
+                yield str(product["sku"]), product["id"] if type(product["id"]) is int else str(product["id"])
 
     def legacy_rows(self) -> t.Iterable[dict]:
         """Legacy stock items of simple-type products as source items of source `default`."""

@@ -151,6 +151,7 @@ class TapMagentoInventory(InventoryTap):
             "Retries of a failed request (429, 5xx, firewall or CDN pages for 429/502/503/504, timeout, "
             "reset) with exponential backoff.",
         ),
+        settings.max_retry_seconds(),
     ).to_dict()
 
     url_setting = "base_url"

@@ -204,6 +204,11 @@ class FakeMagento:
         if path == "/V1/stockItems/lowStock":
             rows = [self._stock_item(p) for p in self.products]
             return self._page(rows, query)
+        if m := re.fullmatch(r"/V1/stockItems/([^/]+)", path):  # one product's stock item, by SKU
+            product = next((p for p in self.products if p["sku"] == unquote(m[1])), None)
+            if product is None:
+                return self._error(404, "The Product with the \"%1\" SKU doesn't exist.", {"1": unquote(m[1])})
+            return 200, {"Content-Type": "application/json"}, json.dumps(self._stock_item(product))
         tables = {
             "/V1/inventory/sources": self.sources,
             "/V1/inventory/stocks": self.stocks,

@@ -1,5 +1,7 @@
-"""inventory_levels takes product ids from the products inventory_items emitted earlier in the run, and looks
-up only the SKUs it did not emit; the records are the same either way (offline fake store)."""
+"""inventory_levels takes product ids from the products inventory_items emitted earlier in the run; when those
+are not every product (an incremental run, or the levels first or alone), one pass lists every product's id and
+SKU, never more requests than a page of source items each; the records are the same either way (offline fake
+store)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ def sku_lookups(fake: FakeMagento) -> list[list[str]]:
     ]
 
 
+def id_passes(fake: FakeMagento) -> list[dict]:
+    """The `products?fields=items[id,sku]` requests: the one pass over every product's id."""
+    return [c for c in fake.calls("/V1/products") if c["query"].get("fields") == "items[id,sku],total_count"]
+
+
 def levels_only() -> dict:
     catalog = TapMagentoInventory(config=config()).catalog_dict
     for stream in catalog["streams"]:
@@ -51,19 +58,18 @@ def stable(rows: list[dict]) -> list[dict]:
 
 def test_full_sync_reuses_the_ids_of_inventory_items_and_emits_the_same_levels(fake: FakeMagento) -> None:
     full = run_tap(config())
-    # Only GHOST (a source item whose SKU has no product) is looked up: every other SKU was an item.
-    assert sku_lookups(fake) == [["GHOST"]]
+    # Every product was read: no lookup at all (GHOST, a source item whose SKU has no product, is skipped).
+    assert sku_lookups(fake) == [] and id_passes(fake) == []
     fake.requests.clear()
     alone = run_tap(config(), catalog=levels_only())
     assert set(alone.records) == {"inventory_levels", "sync_runs"}
-    assert sorted(s for chunk in sku_lookups(fake) for s in chunk) == sorted(
-        {"SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7", "GHOST"}
-    )
+    # Alone, the levels list every product's id once (7 products, 3 a page), and ask nothing else.
+    assert len(id_passes(fake)) == 3 and sku_lookups(fake) == []  # noqa: PLR2004
     assert stable(full.records["inventory_levels"]) == stable(alone.records["inventory_levels"])
     assert len(full.records["inventory_levels"]) == 8  # noqa: PLR2004  GHOST skipped both ways
 
 
-def test_levels_synced_before_items_look_up_their_skus_and_items_keep_no_ids(fake: FakeMagento) -> None:
+def test_levels_synced_before_items_list_the_ids_once_and_items_keep_no_ids(fake: FakeMagento) -> None:
     """Nothing relies on the SDK syncing inventory_items before inventory_levels (name order)."""
     in_name_order = run_tap(config())
     fake.requests.clear()
@@ -74,37 +80,36 @@ def test_levels_synced_before_items_look_up_their_skus_and_items_keep_no_ids(fak
         assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]
         tap.streams["inventory_items"].sync()  # type: ignore[attr-defined]
     reversed_order = Run(singer_messages(out.getvalue()))
-    assert sorted(s for chunk in sku_lookups(fake) for s in chunk) == sorted(
-        {"SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7", "GHOST"}
-    )
+    assert len(id_passes(fake)) == 3 and sku_lookups(fake) == []  # noqa: PLR2004
     assert stable(reversed_order.records["inventory_levels"]) == stable(in_name_order.records["inventory_levels"])
     assert stable(reversed_order.records["inventory_items"]) == stable(in_name_order.records["inventory_items"])
     assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]  # the levels were read: nothing to keep ids for
 
 
-def test_incremental_run_looks_up_the_skus_its_items_did_not_emit(fake: FakeMagento) -> None:
+def test_an_incremental_run_is_never_dearer_than_a_full_one(fake: FakeMagento) -> None:
+    """Its items emit one product; the levels list every id once instead of asking page by page."""
     first = run_tap(config())
+    full_requests = len(fake.requests)
     fake.products[0]["updated_at"] = "2099-01-01 00:00:00"  # only SKU-1 is newer than the bookmark
     fake.requests.clear()
     second = run_tap(config(), state=first.state)
     assert [r["sku"] for r in second.records["inventory_items"]] == ["SKU-1"]
-    looked_up = sorted(s for chunk in sku_lookups(fake) for s in chunk)
-    assert looked_up == ["GHOST", "SKU-2", "SKU-3", "SKU-4", "SKU-5", "SKU-7"]
+    assert len(id_passes(fake)) == 3 and sku_lookups(fake) == []  # noqa: PLR2004
+    assert len(fake.requests) <= full_requests
     assert stable(second.records["inventory_levels"]) == stable(first.records["inventory_levels"])
 
 
-def test_levels_alone_look_up_each_page_once_and_keep_only_the_last_page(fake: FakeMagento) -> None:
-    """Without inventory_items, one `sku in` lookup per page; the map does not grow with the store."""
+def test_levels_alone_ask_no_more_than_a_request_per_page_of_source_items(fake: FakeMagento) -> None:
+    """Without inventory_items: one id pass (a product has at least one source item, so it has no more pages
+    than the source items) and the ids are let go when the levels end."""
     run = run_tap(config(), catalog=levels_only())
-    chunks = sku_lookups(fake)
-    assert len(chunks) == len(fake.calls("/V1/inventory/source-items"))  # one lookup per page of 3
-    assert all(len(set(chunk)) == len(chunk) for chunk in chunks)
+    product_requests = len(fake.calls("/V1/products"))
+    assert product_requests <= len(fake.calls("/V1/inventory/source-items"))
     ids = {r["sku"]: r["inventory_item_id"] for r in run.records["inventory_levels"]}
     assert ids == {"SKU-1": "1", "SKU-2": "2", "SKU-3": "3", "SKU-4": "4", "SKU-5": "5", "SKU-7": "7"}
     tap = TapMagentoInventory(config=config(), catalog=levels_only())
     tap.sync_all()
-    assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]
-    assert len(tap.lookups.looked_up) <= 3  # type: ignore[attr-defined]  # the last page's SKUs (page size 3)
+    assert tap.lookups.sku_ids == {} and not tap.lookups.every_id_known  # type: ignore[attr-defined]
 
 
 def test_legacy_stock_items_are_let_go_after_inventory_items_with_msi(fake: FakeMagento) -> None:

@@ -72,7 +72,7 @@ def test_wrong_signature_fails_with_a_clear_line(sandbox: Sandbox, tmp_path: Pat
     result = run_cli(config=config, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "HTTP 401: The consumer isn't authorized to access Magento_" in result.stderr
-    assert "auth_method oauth1: consumer key/secret, access token/secret" in result.stderr
+    assert "auth_method oauth1: consumer_key, consumer_secret, access_token, access_token_secret" in result.stderr
     assert "wrong-consumer-secret" not in result.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from singer_inventory_kit import InventoryTap, SyncRunsStream, settings
@@ -83,8 +84,10 @@ class TapShopifyInventory(InventoryTap):
             "Retries of a failed request (5xx, timeout, reset, non-JSON answer) with "
             "exponential backoff. Throttling waits do not count.",
         ),
+        settings.max_retry_seconds(),
     ).to_dict()
 
+    store_setting = "store"
     connection_check = ShopifyConnectionTest
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
@@ -92,6 +95,14 @@ class TapShopifyInventory(InventoryTap):
         self.governor = CostGovernor()
         super().__init__(*args, **kwargs)
         self.governor._logger = self.logger  # noqa: SLF001
+
+    def config_errors(self) -> list[str]:
+        """`api_version` must be one Shopify has (`YYYY-MM` of a real month, or `unstable`): Shopify answers an
+        impossible one with a 404 that looks like a wrong store."""
+        version = str(self.config.get("api_version", "2026-10"))
+        if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])|unstable", version):
+            return []
+        return [f"api_version {version!r} is not a Shopify API version: YYYY-MM of a release, e.g. 2026-10, or unstable"]
 
     @property
     def store_id(self) -> str:
