@@ -1,7 +1,7 @@
 """Bad configuration: one clear line, a non-zero exit, and nothing emitted that a loader could store.
 
-Per tap: a missing required setting, a malformed one, a wrong token, an unknown store, a wrong API version
-(where the platform has one in the path) and a start_date in the future. The tap runs against a live
+Per tap: a missing required setting, a malformed one, a misspelt one, a wrong token, an unknown store, a wrong
+API version (where the platform has one in the path), a start_date in the future and one that is not ISO 8601. The tap runs against a live
 sandbox; its stdout must hold no STATE and no RECORD message, so no state or partial data is ever written;
 its error line must name the setting to fix (and the bad value where there is one); no traceback.
 Results: output/reliability/bad_config.json -> docs/reliability.md.
@@ -40,6 +40,8 @@ def _bad(platform: str, sandbox) -> dict[str, tuple[dict, tuple[str, ...]]]:
         "malformed setting": ({**base, "request_timeout": "soon"}, ("request_timeout", "soon")),
         "wrong token": ({**base, token_key: "not-the-token"}, ("401", "access_token")),
         "future start_date": ({**base, "start_date": FUTURE}, ("start_date", "future")),
+        "non-ISO start_date": ({**base, "start_date": "05/12/2025"}, ("start_date", "05/12/2025", "ISO 8601")),
+        "misspelt setting": ({**base, "acess_token": "x"}, ("unknown setting 'acess_token'", "access_token")),
     }
     if platform == "shopify":
         cases["unknown store"] = ({**base, "store": "nostore", "api_url": sandbox.api_url("nostore")},
@@ -66,7 +68,7 @@ def _clear_line(stderr: str) -> str:
     lines = [ln for ln in lines if not ln.startswith(("File ", "Traceback", "^", "~"))]
     errors = [ln for ln in lines if "ERROR" in ln or "Error:" in ln or "Exception:" in ln]
     meaningful = [ln for ln in errors if "Config validation failed" not in ln]
-    return (meaningful or errors or lines or [""])[-1][-300:]
+    return (meaningful or errors or lines or [""])[-1]
 
 
 @pytest.mark.parametrize("platform", ["shopify", "bigcommerce", "magento"])

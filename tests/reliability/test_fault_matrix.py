@@ -90,10 +90,11 @@ def cases(platform: str) -> list[Case]:
                                                     "body": {"changes": 5, "seed": 3}}], next_sync=True),
         Case("location_deactivated", "location deactivated mid-sync",
              [FIRST, {"kind": "mutate", "route": "location", "body": {"deactivate": True}}], next_sync=True),
+        # request_timeout above the hold: the held page must hold the tap, not time out and be retried.
         Case("kill_tap", "kill -9 of the tap mid-load (levels partly committed), then rerun", hold, kill="tap",
-             loader={"batch_size_rows": KILL_BATCH[platform]}),
+             settings={"request_timeout": 60}, loader={"batch_size_rows": KILL_BATCH[platform]}),
         Case("kill_loader", "kill -9 of the loader mid-load (levels partly committed), then rerun", hold,
-             kill="loader", loader={"batch_size_rows": KILL_BATCH[platform]}),
+             kill="loader", settings={"request_timeout": 60}, loader={"batch_size_rows": KILL_BATCH[platform]}),
         Case("bad_data", "bad data (duplicate, case/whitespace, unicode, null SKUs; negative and 32-bit quantities)",
              bad_data=True),
     ]
