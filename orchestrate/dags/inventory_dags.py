@@ -115,17 +115,24 @@ def build_dags(stores: list[StoreDag], transform: TransformDag | None, *, enviro
                interval_s: int) -> list:
     """Airflow DAG objects for the plan."""
     from airflow.providers.standard.operators.bash import BashOperator
-    from airflow.sdk import DAG, Asset, AssetAny, BaseSensorOperator
+    from airflow.sdk import DAG, Asset, AssetAny, BaseSensorOperator, CronTriggerTimetable
     from airflow.sdk.exceptions import AirflowRescheduleException
 
     def command(job: str) -> str:
         return f"exec {meltano} --environment={environment} run {job}"
 
+    # Everything a DAG would otherwise look up in Airflow's configuration is given, and objects shared between
+    # stores are made once: 500 stores parse in well under a second.
+    given = {"start_date": START, "catchup": False, "max_active_runs": 1, "max_consecutive_failed_dag_runs": 0,
+             "disable_bundle_versioning": False}
     assets: dict[str, Asset] = {}
+    timetables: dict[str, CronTriggerTimetable] = {}
     dags = []
     for s in stores:
-        asset = assets.setdefault(s.asset, Asset(s.asset))
-        with DAG(dag_id=s.dag_id, schedule=s.interval, start_date=START, catchup=False, max_active_runs=1,
+        asset = assets.get(s.asset) or assets.setdefault(s.asset, Asset(s.asset))
+        timetable = timetables.get(s.interval) or timetables.setdefault(
+            s.interval, CronTriggerTimetable(s.interval, timezone="UTC"))
+        with DAG(dag_id=s.dag_id, schedule=timetable, max_active_tasks=1, **given,
                  tags=["inventory", "store", s.platform],
                  description=f"{s.platform} store {s.store}: meltano run {s.job}") as dag:
             BashOperator(task_id="sync", bash_command=command(s.job), cwd=str(PROJECT_ROOT), pool=s.pool,
@@ -145,8 +152,8 @@ def build_dags(stores: list[StoreDag], transform: TransformDag | None, *, enviro
                 raise AirflowRescheduleException(reschedule_date=until)
 
         watched = [assets.get(uri) or Asset(uri) for uri in transform.assets]
-        with DAG(dag_id=transform.dag_id, schedule=AssetAny(*watched), start_date=START, catchup=False,
-                 max_active_runs=1, tags=["inventory", "dbt"],
+        with DAG(dag_id=transform.dag_id, schedule=AssetAny(*watched), max_active_tasks=2, **given,
+                 tags=["inventory", "dbt"],
                  description=f"dbt after store loads, at most every {interval_s} s: meltano run {transform.job}") as dag:
             BashOperator(task_id="dbt", bash_command=command(transform.job), cwd=str(PROJECT_ROOT),
                          env={"INVENTORY_CHANNELS": transform.channels} if transform.channels else None,
@@ -188,7 +195,7 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
-else:  # parsed by Airflow's dag-processor
+elif "airflow" in sys.modules:  # parsed by Airflow (its dag-processor, a DagBag), not imported for its plan
     _environment, _meltano, _interval_s = settings()
     for _dag in build_dags(*plan(load_manifest(manifest_path(_environment))), environment=_environment,
                            meltano=_meltano, interval_s=_interval_s):
