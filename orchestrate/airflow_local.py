@@ -240,3 +240,138 @@ def stop_groups(pids: list[int], grace: float = 30) -> None:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+# ------------------------------------------------------------------------------------------ the try-out
+# `scripts/airflow.sh up|down`: LocalExecutor, a PostgreSQL metadata database, the warehouse and Meltano's state
+# in another PostgreSQL database, and sandbox stores for every store of orchestrate/stores.yml. State in
+# output/airflow/ (AIRFLOW_HOME, logs, the pids `down` stops).
+TRY = ROOT / "output" / "airflow"
+WAREHOUSE_DB, METADATA_DB = "inventory_airflow", "inventory_airflow_meta"
+TRY_ITEMS = int(os.environ.get("AIRFLOW_TRY_ITEMS", "200"))
+
+
+def _pg() -> dict[str, str]:
+    return {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGPORT", "5432"),
+            "user": os.environ.get("PGUSER", "postgres"), "password": os.environ.get("PGPASSWORD", "postgres")}
+
+
+def _fresh_databases(pg: dict[str, str]) -> None:
+    """Empty warehouse and metadata databases: the sandbox stores start anew on every `up`, so old rows and
+    bookmarks would not match them."""
+    import psycopg
+
+    try:
+        with psycopg.connect(**pg, dbname="postgres", autocommit=True, connect_timeout=5) as con:
+            for name in (WAREHOUSE_DB, METADATA_DB):
+                con.execute(f'drop database if exists "{name}" with (force)')
+                con.execute(f'create database "{name}"')
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise SystemExit(f"airflow: cannot use PostgreSQL at {pg['host']}:{pg['port']} as {pg['user']} ({reason}); "
+                         "start it or set PGHOST/PGPORT/PGUSER/PGPASSWORD") from None
+
+
+def _start_sandboxes(stores: list[dict]) -> tuple[dict[str, str], list[int]]:
+    from orchestrate.sandbox_stores import sandbox_name
+
+    urls, pids = {}, []
+    for platform in sorted({s["platform"] for s in stores}):
+        names = ",".join(sandbox_name(s) for s in stores if s["platform"] == platform)
+        ready = TRY / f"sandbox-{platform}.url"
+        ready.unlink(missing_ok=True)
+        with open(TRY / f"sandbox-{platform}.log", "ab") as log:
+            proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "inventory-sandbox"), "serve", "--platform", platform,
+                                     "--stores", names, "--locations", "3", "--items", str(TRY_ITEMS), "--seed", "7",
+                                     "--port", "0", "--ready-file", str(ready)], stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        pids.append(proc.pid)
+        deadline = time.monotonic() + 120
+        while not ready.exists() or not ready.read_text().strip():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_groups(pids)
+                raise SystemExit(f"airflow: the {platform} sandbox did not start; see {ready.with_suffix('.log')}")
+            time.sleep(0.2)
+        urls[platform] = ready.read_text().strip()
+    return urls, pids
+
+
+def _alive(pids: list[int]) -> bool:
+    try:
+        return all(os.killpg(pid, 0) is None for pid in pids)
+    except ProcessLookupError:
+        return False
+
+
+def up() -> int:
+    from orchestrate import sandbox_stores
+    from orchestrate.generate import store_key
+
+    TRY.mkdir(parents=True, exist_ok=True)
+    state = TRY / "up.json"
+    if state.exists():
+        known = json.loads(state.read_text())
+        if _alive(known["pids"]):
+            print(f"airflow: already up: {known['url']} (user {USER}, password {known['password']}); "
+                  "scripts/airflow.sh down stops it")
+            return 0
+        stop_groups(known["pids"])
+    pg = _pg()
+    _fresh_databases(pg)
+    fanout, stores = sandbox_stores.load()
+    if fanout["warehouse"] != "postgres":
+        raise SystemExit(f"airflow: the try-out loads into PostgreSQL; orchestrate/stores.yml fans out into "
+                         f"{fanout['warehouse']}")
+    urls, sandbox_pids = _start_sandboxes(stores)
+    url = f"postgresql+psycopg://{pg['user']}:{pg['password']}@{pg['host']}:{pg['port']}/{WAREHOUSE_DB}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "AIRFLOW"))}
+    env.update(PGHOST=pg["host"], PGPORT=pg["port"], PGUSER=pg["user"], PGPASSWORD=pg["password"],
+               PGDATABASE=WAREHOUSE_DB, MELTANO_DATABASE_URI=url, **sandbox_stores.store_env(stores, urls))
+    api_port = 8080
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", api_port)) == 0:
+            api_port = free_port()
+    airflow = Airflow(env=env, home=TRY / "home", api_port=api_port,
+                      metadata_url=f"postgresql+psycopg2://{pg['user']}:{pg['password']}@{pg['host']}:{pg['port']}"
+                                   f"/{METADATA_DB}",
+                      settings={"INVENTORY_TRANSFORM_INTERVAL_SECONDS": os.environ.get(
+                          "INVENTORY_TRANSFORM_INTERVAL_SECONDS", "60")})
+    try:
+        print(f"airflow: sandbox stores up ({', '.join(f'{p} {u}' for p, u in urls.items())}); deploying "
+              "(manifest, Meltano and Airflow databases, pools)", flush=True)
+        airflow.deploy()
+        airflow.start(detach=True)
+        airflow.wait_ready()
+        airflow.wait_dags({store_key(s) for s in stores} | {"inventory-transform"})
+    except BaseException:
+        airflow.stop()
+        stop_groups(sandbox_pids)
+        raise
+    pids = [p.pid for p in airflow.procs.values()] + sandbox_pids
+    state.write_text(json.dumps({"pids": pids, "url": airflow.url, "password": airflow.password}))
+    state.chmod(0o600)
+    print(f"airflow: up. UI {airflow.url}  user {USER}  password {airflow.password}\n"
+          f"airflow: {len(stores)} store DAGs sync on their schedules (the first run starts now), the dbt DAG "
+          f"follows; warehouse and Meltano state in PostgreSQL database {WAREHOUSE_DB}; logs in "
+          f"{TRY.relative_to(ROOT)}/home/logs. Stop with: scripts/airflow.sh down")
+    return 0
+
+
+def down() -> int:
+    state = TRY / "up.json"
+    if not state.exists():
+        print("airflow: not up")
+        return 0
+    stop_groups(json.loads(state.read_text())["pids"])
+    state.unlink()
+    print(f"airflow: stopped (PostgreSQL databases {WAREHOUSE_DB} and {METADATA_DB} stay until the next up)")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    commands = {"up": up, "down": down}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        raise SystemExit("usage: scripts/airflow.sh up|down")
+    sys.exit(commands[sys.argv[1]]())
