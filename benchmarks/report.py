@@ -286,6 +286,8 @@ def render(results_dir: Path, docs: Path) -> None:
                          f"{ok(big['peak_rss_mb'] < TARGET_RSS_MB) if big['levels'] >= 900_000 else 'not run at 1M'} |")
         lines.append("")
 
+    lines += fanout_lines(res.get("fanout"))
+
     if images:
         lines += ["## Plots", ""]
         for p, png in images.items():
@@ -295,6 +297,44 @@ def render(results_dir: Path, docs: Path) -> None:
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
     docs.write_text("\n".join(lines))
+
+
+def fanout_lines(fo: dict | None) -> list[str]:
+    """6. Many stores: the serial many-stores job vs the Airflow fan-out per pool size (benchmarks/fanout.py)."""
+    if not fo:
+        return []
+    m = fo["machine"]
+    serial = fo["rounds"][0]
+    lines = ["## 6. Many stores: serial job vs Airflow fan-out", "",
+             f"{fo['stores']} sandbox Shopify stores of {fmt(fo['levels_per_store'], 0)} levels on average, each with its own"
+             f" cost bucket at the standard plan's limits ({fmt(fo['bucket_size'], 0)} points, {fmt(fo['restore_rate'], 0)}"
+             " points/s), loaded in full into PostgreSQL (Meltano's state there too) by a project whose store list"
+             " has these stores. *Serial*: one `meltano run` of every store's block after the other (the"
+             " many-stores job's shape). *Airflow*: the generated DAGs on LocalExecutor, every store triggered"
+             " at once, the Shopify pool at the size shown. State and raw tables are dropped before each round."
+             " *Makespan*: trigger to the last load's end. *Rate-limit bound*: waves of stores (stores / pool)"
+             " times the cost budget one store needs beyond its full bucket. *CPU s per store run*: meltano, tap"
+             " and loader (rusage), without the sandbox and Airflow. *Airflow overhead per task*: the task"
+             " instance's window minus the `meltano run` inside it. *Cores busy*: /proc/stat over the round.", "",
+             f"Run {fo.get('started_at')} to {fo.get('finished_at')} on {m['cpu']}, {m['cores']} cores,"
+             f" {m['memory_gb']} GB; load average before: {', '.join(f'{x:.2f}' for x in fo.get('load_before', []))}."
+             f" Airflow deploy (manifest, migrations, pools, processes up, DAGs parsed): {fmt(fo.get('airflow_deploy_s'))} s.",
+             "",
+             "| run | pool | makespan s | vs serial | rate-limit bound s | cores busy | CPU s per store run |"
+             " Airflow overhead s per task | most at once | THROTTLED | levels loaded | binds |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in fo["rounds"]:
+        lines.append(
+            f"| {r['kind']} | {r['pool'] or '-'} | {fmt(r['makespan_s'])} | {fmt(r['vs_serial'], 2)} |"
+            f" {fmt(r['rate_bound_s'])} | {100 * r['busy_share']:.0f} % | {fmt(r['cpu_s_per_run'])} |"
+            f" {fmt(r.get('overhead_s_per_task'))} | {r.get('most_at_once', 1)} | {r['throttled']} |"
+            f" {fmt(r['levels_loaded'])}{'' if r['all_levels_loaded'] else ' (**incomplete**)'} | {r['binds']} |")
+    eight = [r for r in fo["rounds"] if r["pool"] == 8]
+    if eight:
+        lines += ["", f"Target: pool 8 at most 1/4 of the serial makespan: {fmt(eight[0]['vs_serial'], 2)} "
+                      f"({ok(eight[0]['vs_serial'] <= 0.25)}); THROTTLED answers in every run: "
+                      f"{sum(r['throttled'] for r in fo['rounds'])} (must be 0)."]
+    return lines + [""]
 
 
 def load_remark(res: dict, cores: int) -> str:

@@ -1,0 +1,39 @@
+"""Smoke test of the benchmark's many-stores section (benchmarks/fanout.py) at its tiny size: two sandbox
+Shopify stores loaded into PostgreSQL, once by the serial job and once by the Airflow fan-out.
+
+It checks what does not depend on the machine: every store's levels were loaded in every round, no store was
+ever refused (THROTTLED), the pool let both stores run at once, every figure the report shows is there. No
+time is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, require, which
+
+
+def test_bench_fanout_tiny(tmp_path: Path, database) -> None:
+    require(which("inventory-sandbox") is not None, "inventory-sandbox is not installed: run scripts/setup.sh")
+    require((ROOT / ".meltano/utilities/airflow/venv/bin/airflow").exists(), "airflow is not installed: scripts/setup.sh")
+    docs = tmp_path / "benchmarks.md"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--size", "tiny", "--sections", "fanout",
+         "--results", str(tmp_path), "--docs", str(docs)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    [result_file] = tmp_path.glob("*-tiny.json")
+    fo = json.loads(result_file.read_text())["fanout"]
+    assert [r["kind"] for r in fo["rounds"]] == ["serial"] + ["airflow"] * len(fo["pool_sizes"])
+    for r in fo["rounds"]:
+        assert r["all_levels_loaded"] and r["stores_loaded"] == fo["stores"], r
+        assert r["throttled"] == 0 and r["failed_runs"] == 0, r
+        assert r["cpu_s_per_run"] > 0 and r["makespan_s"] > 0 and r["binds"]
+    for r in fo["rounds"][1:]:
+        assert r["tasks"] == fo["stores"] and r["most_at_once"] <= r["pool"]
+        assert r["overhead_s_per_task"] is not None
+    assert "## 6. Many stores: serial job vs Airflow fan-out" in docs.read_text()
