@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, require, which
+from support import postgres
 
 
-def test_bench_fanout_tiny(tmp_path: Path, database) -> None:
+def test_bench_fanout_tiny(tmp_path: Path) -> None:
+    require(postgres.unavailable_reason() is None, postgres.unavailable_reason() or "")
     require(which("inventory-sandbox") is not None, "inventory-sandbox is not installed: run scripts/setup.sh")
     require((ROOT / ".meltano/utilities/airflow/venv/bin/airflow").exists(), "airflow is not installed: scripts/setup.sh")
     docs = tmp_path / "benchmarks.md"
