@@ -7,6 +7,7 @@ the committed list, and the generator must refuse a bad list with one line, writ
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,20 @@ def test_snowflake_stores_load_in_snowflake_pools() -> None:
     pools = json.loads((ROOT / "orchestrate" / "pools.json").read_text())
     for platform in generate.PLATFORMS:  # Snowflake aborts the 21st statement queued on one table's lock
         assert pools[platform]["slots"] >= 1 and 1 <= pools[f"snowflake_loads_{platform}"]["slots"] <= 20
+
+
+def test_unset_credential_variable_never_falls_back_to_the_parent_token() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "MELTANO_", "ACME_"))}
+    env.update(MELTANO_SEND_ANONYMOUS_USAGE_STATS="false", TAP_SHOPIFY_INVENTORY_ACCESS_TOKEN="another-stores-token")
+
+    def config(**extra: str) -> dict:
+        proc = subprocess.run([str(Path(sys.executable).parent / "meltano"), "--log-level=warning", "config",
+                               "--unsafe", "print", "tap-shopify-inventory--eu"], cwd=ROOT, env={**env, **extra},
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=True)
+        return json.loads(proc.stdout[proc.stdout.index("{"):])
+
+    assert config(ACME_EU_SHOPIFY_TOKEN="its-own-token")["access_token"] == "its-own-token"
+    assert "access_token" not in config(), "a store without its own token would send the parent's"
 
 
 STORE = {"name": "eu", "platform": "shopify", "config": {"store": "acme-eu"},
