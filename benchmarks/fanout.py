@@ -40,7 +40,8 @@ end = time.time()
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(os.environ["INVENTORY_BENCH_RUNS"], "a") as fh:
     fh.write(json.dumps({"args": sys.argv[2:], "start": start, "end": end, "wall_s": end - start,
-                         "cpu_s": usage.ru_utime + usage.ru_stime, "rc": code}) + "\\n")
+                         "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_mb": usage.ru_maxrss / 1024,
+                         "rc": code}) + "\\n")
 sys.exit(code)
 """
 
@@ -131,6 +132,7 @@ def fanout(spec: dict, work: Path, say) -> dict:
                     "runs": len(runs), "failed_runs": sum(1 for r in runs if r["rc"] != 0),
                     "cpu_s_per_run": sum(r["cpu_s"] for r in runs) / max(len(runs), 1),
                     "run_wall_s": sum(r["wall_s"] for r in runs) / max(len(runs), 1),
+                    "largest_process_mb": max((r["max_rss_mb"] for r in runs), default=0),
                     "throttled": sum(log["throttled"] for log in logs), "cost_per_store": cost,
                     "rate_need_s_per_store": need, "rate_bound_s": waves * need,
                     "levels_loaded": sum(loaded.values()), "stores_loaded": len(loaded),
