@@ -311,14 +311,16 @@ def fanout_lines(fo: dict | None) -> list[str]:
              " points/s), loaded in full into PostgreSQL (Meltano's state there too) by a project whose store list"
              " has these stores. *Serial*: one `meltano run` of every store's block after the other (the"
              " many-stores job's shape). *Airflow*: the generated DAGs on LocalExecutor, every store triggered"
-             " at once, the Shopify pool at the size shown. State and raw tables are dropped before each round."
+             " at once, the Shopify pool at the size shown, after one warm-up round. State and raw tables are dropped"
+             " before each round."
              " *Makespan*: trigger to the last load's end. *Rate-limit bound*: waves of stores (stores / pool)"
              " times the cost budget one store needs beyond its full bucket. *CPU s per store run*: meltano, tap"
              " and loader (rusage), without the sandbox and Airflow. *Airflow overhead per task*: the task"
              " instance's window minus the `meltano run` inside it. *Cores busy*: /proc/stat over the round.", "",
              f"Run {fo.get('started_at')} to {fo.get('finished_at')} on {m['cpu']}, {m['cores']} cores,"
              f" {m['memory_gb']} GB; load average before: {', '.join(f'{x:.2f}' for x in fo.get('load_before', []))}."
-             f" Airflow deploy (manifest, migrations, pools, processes up, DAGs parsed): {fmt(fo.get('airflow_deploy_s'))} s.",
+             f" Airflow deploy (manifest, migrations, pools, processes up, DAGs parsed): {fmt(fo.get('airflow_deploy_s'))} s;"
+             f" a warm-up round of every store (not compared): {fmt(fo.get('warmup_makespan_s'))} s.",
              "",
              "| run | pool | makespan s | vs serial | rate-limit bound s | cores busy | CPU s per store run |"
              " Airflow overhead s per task | most at once | THROTTLED | levels loaded | binds |",

@@ -144,7 +144,7 @@ class Airflow:
                 health = self.api("GET", "/api/v2/monitor/health", auth=False)
                 if health.get("metadatabase", {}).get("status") == "healthy":
                     return
-            except (OSError, urllib.error.URLError):
+            except (OSError, urllib.error.URLError, RuntimeError):
                 pass
             time.sleep(1)
         raise RuntimeError(f"the api-server did not answer within {timeout:.0f} s:\n{self.log_tail('api-server')}")
@@ -169,8 +169,11 @@ class Airflow:
             headers["Authorization"] = f"Bearer {self._token}"
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read() or b"{}")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"Airflow API {method} {path}: {exc.code} {exc.read()[:500]!r}") from None
 
     def dag_ids(self) -> set[str]:
         return {d["dag_id"] for d in self.api("GET", "/api/v2/dags?limit=1000")["dags"]}
