@@ -129,6 +129,7 @@ def fanout(spec: dict, work: Path, say) -> dict:
             need = max(0.0, (cost - spec["bucket_size"]) / spec["restore_rate"])
             waves = math.ceil(n / pool) if pool else n
             return {"kind": kind, "pool": pool, "makespan_s": ended - started, "busy_share": busy,
+                    "load_after": os.getloadavg()[0],
                     "runs": len(runs), "failed_runs": sum(1 for r in runs if r["rc"] != 0),
                     "cpu_s_per_run": sum(r["cpu_s"] for r in runs) / max(len(runs), 1),
                     "run_wall_s": sum(r["wall_s"] for r in runs) / max(len(runs), 1),

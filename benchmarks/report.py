@@ -322,13 +322,13 @@ def fanout_lines(fo: dict | None) -> list[str]:
              f" Airflow deploy (manifest, migrations, pools, processes up, DAGs parsed): {fmt(fo.get('airflow_deploy_s'))} s;"
              f" a warm-up round of every store (not compared): {fmt(fo.get('warmup_makespan_s'))} s.",
              "",
-             "| run | pool | makespan s | vs serial | rate-limit bound s | cores busy | CPU s per store run |"
+             "| run | pool | makespan s | vs serial | rate-limit bound s | cores busy (load after) | CPU s per store run |"
              " Airflow overhead s per task | most at once | THROTTLED | levels loaded | binds |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in fo["rounds"]:
         lines.append(
             f"| {r['kind']} | {r['pool'] or '-'} | {fmt(r['makespan_s'])} | {fmt(r['vs_serial'], 2)} |"
-            f" {fmt(r['rate_bound_s'])} | {100 * r['busy_share']:.0f} % | {fmt(r['cpu_s_per_run'])} |"
+            f" {fmt(r['rate_bound_s'])} | {100 * r['busy_share']:.0f} % ({fmt(r.get('load_after'))}) | {fmt(r['cpu_s_per_run'])} |"
             f" {fmt(r.get('overhead_s_per_task'))} | {r.get('most_at_once', 1)} | {r['throttled']} |"
             f" {fmt(r['levels_loaded'])}{'' if r['all_levels_loaded'] else ' (**incomplete**)'} | {r['binds']} |")
     biggest = max(r.get("largest_process_mb", 0) for r in fo["rounds"])
