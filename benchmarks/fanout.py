@@ -215,15 +215,4 @@ def fanout(spec: dict, work: Path, say) -> dict:
     serial = result["rounds"][0]["makespan_s"]
     for row in result["rounds"]:
         row["vs_serial"] = row["makespan_s"] / serial
-        row["binds"] = binds(row)
     return result
-
-
-def binds(row: dict) -> str:
-    """What limits the round: the cores when they were busy nearly all the time, else the rate limit when the
-    makespan is close to the rate-limit bound, else waiting (start-up, scheduling)."""
-    if row["busy_share"] >= 0.85:
-        return "the 2 cores"
-    if row["rate_bound_s"] and row["makespan_s"] <= 1.3 * row["rate_bound_s"] + row["run_wall_s"] * 0.5:
-        return "the rate limit"
-    return "start-up and scheduling"

@@ -119,7 +119,7 @@ def render(results_dir: Path, docs: Path) -> None:
         f"Run {res.get('started_at')} to {res.get('finished_at')} (size `{res.get('size')}`).",
         f"**Load average** before the run: {', '.join(f'{x:.2f}' for x in res.get('load_before', []))}; "
         "during each section: "
-        + "; ".join(f"{k} {v[0]:.2f}" for k, v in res.get("load_during", {}).items())
+        + "; ".join(f"{k} {v[0]:.2f}" for k, v in main_run_loads(res).items())
         + ". " + load_remark(res, m["cores"]),
         "",
         "Every run is a real process over loopback HTTP against the sandbox stores (`inventory-sandbox serve`),"
@@ -326,6 +326,7 @@ def fanout_lines(fo: dict | None) -> list[str]:
              " Airflow overhead s per task | most at once | THROTTLED | levels loaded | binds |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in fo["rounds"]:
+        r = {**r, "binds": binds(r)}
         lines.append(
             f"| {r['kind']} | {r['pool'] or '-'} | {fmt(r['makespan_s'])} | {fmt(r['vs_serial'], 2)} |"
             f" {fmt(r['rate_bound_s'])} | {100 * r['busy_share']:.0f} % ({fmt(r.get('load_after'))}) | {fmt(r['cpu_s_per_run'])} |"
@@ -341,9 +342,25 @@ def fanout_lines(fo: dict | None) -> list[str]:
     return lines + [""]
 
 
+def main_run_loads(res: dict) -> dict:
+    """Load average after each section of the main run (section 6 reports its own)."""
+    return {k: v for k, v in res.get("load_during", {}).items() if k != "fanout"}
+
+
+def binds(row: dict) -> str:
+    """What limits a round: the rate limit when the makespan stays within 1.3x the rate-limit bound; else the
+    cores when they were busy nearly all the time (ours and, on a shared machine, other work's); else
+    start-up and scheduling."""
+    if row["rate_bound_s"] and row["makespan_s"] <= 1.3 * row["rate_bound_s"]:
+        return "the rate limit"
+    if row["busy_share"] >= 0.85:
+        return "the 2 cores"
+    return "start-up and scheduling"
+
+
 def load_remark(res: dict, cores: int) -> str:
     """Whether other work shared the cores while the sections ran (the one-minute load average after each)."""
-    loads = [v[0] for v in res.get("load_during", {}).values()]
+    loads = [v[0] for v in main_run_loads(res).values()]
     exact = "counts of requests, cost points and refusals are exact."
     if loads and max(loads) < cores:
         return ("The load stayed below the core count: the benchmark's own processes (tap, sandbox, loader)"
