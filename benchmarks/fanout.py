@@ -35,13 +35,15 @@ STORES_PER_SANDBOX = 5
 LAUNCHER = """
 import json, os, resource, subprocess, sys, time
 start = time.time()
-code = subprocess.call(sys.argv[1:])
+proc = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE)
 end = time.time()
+code = proc.returncode
+sys.stderr.buffer.write(proc.stderr)
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(os.environ["INVENTORY_BENCH_RUNS"], "a") as fh:
     fh.write(json.dumps({"args": sys.argv[2:], "start": start, "end": end, "wall_s": end - start,
                          "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_mb": usage.ru_maxrss / 1024,
-                         "rc": code}) + "\\n")
+                         "rc": code, "error": proc.stderr.decode(errors="replace")[-1500:] if code else ""}) + "\\n")
 sys.exit(code)
 """
 
@@ -131,6 +133,7 @@ def fanout(spec: dict, work: Path, say) -> dict:
             return {"kind": kind, "pool": pool, "makespan_s": ended - started, "busy_share": busy,
                     "load_after": os.getloadavg()[0],
                     "runs": len(runs), "failed_runs": sum(1 for r in runs if r["rc"] != 0),
+                    "errors": [r["error"] for r in runs if r["rc"] != 0][:3],
                     "cpu_s_per_run": sum(r["cpu_s"] for r in runs) / max(len(runs), 1),
                     "run_wall_s": sum(r["wall_s"] for r in runs) / max(len(runs), 1),
                     "largest_process_mb": max((r["max_rss_mb"] for r in runs), default=0),

@@ -332,6 +332,8 @@ def fanout_lines(fo: dict | None) -> list[str]:
             f" {fmt(r['rate_bound_s'])} | {100 * r['busy_share']:.0f} % ({fmt(r.get('load_after'))}) | {fmt(r['cpu_s_per_run'])} |"
             f" {fmt(r.get('overhead_s_per_task'))} | {r.get('most_at_once', 1)} | {r['throttled']} |"
             f" {fmt(r['levels_loaded'])}{'' if r['all_levels_loaded'] else ' (**incomplete**)'} | {r['binds']} |")
+    retried = sum(r.get("failed_runs", 0) for r in fo["rounds"])
+    lines += ["", f"Store runs that failed and were tried again: {retried}."]
     biggest = max(r.get("largest_process_mb", 0) for r in fo["rounds"])
     lines += ["", f"The largest single process of a store run (meltano, tap or loader; `ru_maxrss`): {fmt(biggest, 0)} MB."]
     eight = [r for r in fo["rounds"] if r["pool"] == 8]
