@@ -1,6 +1,6 @@
 """The benchmark suite: throughput, API budget, rate-limit efficiency, freshness, scale and memory.
 
-    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale]
+    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale,fanout]
 
 Starts sandbox stores at the chosen sizes, runs each tap (and the floor, the loader, the Meltano job) as
 real processes over loopback HTTP, writes ``benchmarks/results/<machine>-<size>.json`` and, via
@@ -43,7 +43,9 @@ from harness import (  # noqa: E402
 )
 
 PLATFORMS = ("shopify", "bigcommerce", "magento")
-SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale")
+SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale", "fanout")
+#: Sections that record their own run facts (time, load) and leave the header's to the main run.
+OWN_FACTS = {"fanout"}
 # Largest page each endpoint serves (the minimum request count divides by it).
 MAX_PAGE = {"shopify": 250, "bigcommerce": 1000, "magento": 300}
 
@@ -58,6 +60,7 @@ SIZES = {
                       "bigcommerce": {"levels": 600, "window_ms": 500, "quota": 2, "page_size": 50}},
         "freshness": {"items": 40, "repeats": 0, "batch": 5,
                       "schedule": {"tick_s": 15, "ticks": 2, "for_s": 5, "changes": 2}},
+        "fanout": {"stores": 2, "levels": 300, "pools": [2], "bucket_size": 2000, "restore_rate": 100},
     },
     # A quick local check of every section.
     "small": {
@@ -69,6 +72,7 @@ SIZES = {
                       "bigcommerce": {"levels": 1500, "window_ms": 1000, "quota": 2, "page_size": 100}},
         "freshness": {"items": 150, "repeats": 0, "batch": 20,
                       "schedule": {"tick_s": 30, "ticks": 3, "for_s": 20, "changes": 5}},
+        "fanout": {"stores": 4, "levels": 2000, "pools": [1, 2, 4], "bucket_size": 2000, "restore_rate": 100},
     },
     # The published figures.
     "full": {
@@ -83,6 +87,9 @@ SIZES = {
         # The schedule as shipped: a cron tick every minute for 6 minutes, 16 changes at random moments.
         "freshness": {"items": 100_000, "repeats": 8, "batch": 100,
                       "schedule": {"tick_s": 60, "ticks": 6, "for_s": 45, "changes": 16}},
+        # Many stores (docs/scaling.md): Shopify Standard limits per store, ~20k levels each (a store alone then
+        # needs ~12 s of cost budget), the serial job vs the Airflow fan-out at each Shopify pool size.
+        "fanout": {"stores": 20, "levels": 20_000, "pools": [1, 4, 8, 16], "bucket_size": 2000, "restore_rate": 100},
     },
 }
 
@@ -499,8 +506,11 @@ def main(argv: list[str] | None = None) -> int:
     name = f"{os.uname().nodename}-{args.size}"
     result_path = args.results / f"{name}.json"
     results = json.loads(result_path.read_text()) if result_path.exists() else {}
-    results.update({"size": args.size, "machine": machine(), "load_before": os.getloadavg(),
-                    "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    facts = {"machine": machine(), "load_before": os.getloadavg(),
+             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    own_facts_only = set(sections) <= OWN_FACTS and "machine" in results
+    if not own_facts_only:
+        results.update({"size": args.size, **facts})
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         for section in sections:
@@ -508,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             if section == "freshness":
                 results[section] = freshness(spec["freshness"], work)
+            elif section == "fanout":
+                from fanout import fanout
+
+                results[section] = {**facts, **fanout(spec["fanout"], work, say),
+                                    "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
             else:
                 done = results.get(section, {})
                 for platform in platforms:
@@ -530,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
             result_path.write_text(json.dumps(results, indent=1, default=str))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if not own_facts_only:
+        results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     result_path.write_text(json.dumps(results, indent=1, default=str))
     say(f"results: {result_path}")
     if args.docs:

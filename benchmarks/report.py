@@ -119,7 +119,7 @@ def render(results_dir: Path, docs: Path) -> None:
         f"Run {res.get('started_at')} to {res.get('finished_at')} (size `{res.get('size')}`).",
         f"**Load average** before the run: {', '.join(f'{x:.2f}' for x in res.get('load_before', []))}; "
         "during each section: "
-        + "; ".join(f"{k} {v[0]:.2f}" for k, v in res.get("load_during", {}).items())
+        + "; ".join(f"{k} {v[0]:.2f}" for k, v in main_run_loads(res).items())
         + ". " + load_remark(res, m["cores"]),
         "",
         "Every run is a real process over loopback HTTP against the sandbox stores (`inventory-sandbox serve`),"
@@ -286,6 +286,8 @@ def render(results_dir: Path, docs: Path) -> None:
                          f"{ok(big['peak_rss_mb'] < TARGET_RSS_MB) if big['levels'] >= 900_000 else 'not run at 1M'} |")
         lines.append("")
 
+    lines += fanout_lines(res.get("fanout"))
+
     if images:
         lines += ["## Plots", ""]
         for p, png in images.items():
@@ -297,9 +299,70 @@ def render(results_dir: Path, docs: Path) -> None:
     docs.write_text("\n".join(lines))
 
 
+def fanout_lines(fo: dict | None) -> list[str]:
+    """6. Many stores: the serial many-stores job vs the Airflow fan-out per pool size (benchmarks/fanout.py)."""
+    if not fo:
+        return []
+    m = fo["machine"]
+    serial = fo["rounds"][0]
+    lines = ["## 6. Many stores: serial job vs Airflow fan-out", "",
+             f"{fo['stores']} sandbox Shopify stores of {fmt(fo['levels_per_store'], 0)} levels on average, each with its own"
+             f" cost bucket at the standard plan's limits ({fmt(fo['bucket_size'], 0)} points, {fmt(fo['restore_rate'], 0)}"
+             " points/s), loaded in full into PostgreSQL (Meltano's state there too) by a project whose store list"
+             " has these stores. *Serial*: one `meltano run` of every store's block after the other (the"
+             " many-stores job's shape). *Airflow*: the generated DAGs on LocalExecutor, every store triggered"
+             " at once, the Shopify pool at the size shown, after one warm-up round. State and raw tables are dropped"
+             " before each round."
+             " *Makespan*: trigger to the last load's end. *Rate-limit bound*: waves of stores (stores / pool)"
+             " times the cost budget one store needs beyond its full bucket. *CPU s per store run*: meltano, tap"
+             " and loader (rusage), without the sandbox and Airflow. *Airflow overhead per task*: the task"
+             " instance's window minus the `meltano run` inside it. *Cores busy*: /proc/stat over the round.", "",
+             f"Run {fo.get('started_at')} to {fo.get('finished_at')} on {m['cpu']}, {m['cores']} cores,"
+             f" {m['memory_gb']} GB; load average before: {', '.join(f'{x:.2f}' for x in fo.get('load_before', []))}."
+             f" Airflow deploy (manifest, migrations, pools, processes up, DAGs parsed): {fmt(fo.get('airflow_deploy_s'))} s;"
+             f" a warm-up round of every store (not compared): {fmt(fo.get('warmup_makespan_s'))} s.",
+             "",
+             "| run | pool | makespan s | vs serial | rate-limit bound s | cores busy (load after) | CPU s per store run |"
+             " Airflow overhead s per task | most at once | THROTTLED | levels loaded | binds |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in fo["rounds"]:
+        r = {**r, "binds": binds(r)}
+        lines.append(
+            f"| {r['kind']} | {r['pool'] or '-'} | {fmt(r['makespan_s'])} | {fmt(r['vs_serial'], 2)} |"
+            f" {fmt(r['rate_bound_s'])} | {100 * r['busy_share']:.0f} % ({fmt(r.get('load_after'))}) | {fmt(r['cpu_s_per_run'])} |"
+            f" {fmt(r.get('overhead_s_per_task'))} | {r.get('most_at_once', 1)} | {r['throttled']} |"
+            f" {fmt(r['levels_loaded'])}{'' if r['all_levels_loaded'] else ' (**incomplete**)'} | {r['binds']} |")
+    retried = sum(r.get("failed_runs", 0) for r in fo["rounds"])
+    lines += ["", f"Store runs that failed and were tried again: {retried}."]
+    biggest = max(r.get("largest_process_mb", 0) for r in fo["rounds"])
+    lines += ["", f"The largest single process of a store run (meltano, tap or loader; `ru_maxrss`): {fmt(biggest, 0)} MB."]
+    eight = [r for r in fo["rounds"] if r["pool"] == 8]
+    if eight:
+        lines += ["", f"Target: pool 8 at most 1/4 of the serial makespan: {fmt(eight[0]['vs_serial'], 2)} "
+                      f"({ok(eight[0]['vs_serial'] <= 0.25)}); THROTTLED answers in every run: "
+                      f"{sum(r['throttled'] for r in fo['rounds'])} (must be 0)."]
+    return lines + [""]
+
+
+def main_run_loads(res: dict) -> dict:
+    """Load average after each section of the main run (section 6 reports its own)."""
+    return {k: v for k, v in res.get("load_during", {}).items() if k != "fanout"}
+
+
+def binds(row: dict) -> str:
+    """What limits a round: the rate limit when the makespan stays within 1.3x the rate-limit bound; else the
+    cores when they were busy nearly all the time (ours and, on a shared machine, other work's); else
+    start-up and scheduling."""
+    if row["rate_bound_s"] and row["makespan_s"] <= 1.3 * row["rate_bound_s"]:
+        return "the rate limit"
+    if row["busy_share"] >= 0.85:
+        return "the 2 cores"
+    return "start-up and scheduling"
+
+
 def load_remark(res: dict, cores: int) -> str:
     """Whether other work shared the cores while the sections ran (the one-minute load average after each)."""
-    loads = [v[0] for v in res.get("load_during", {}).values()]
+    loads = [v[0] for v in main_run_loads(res).values()]
     exact = "counts of requests, cost points and refusals are exact."
     if loads and max(loads) < cores:
         return ("The load stayed below the core count: the benchmark's own processes (tap, sandbox, loader)"

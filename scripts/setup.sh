@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create or refresh everything the demo and the tests need: .venv for Python code and tests,
-# .meltano/ for the tap, loader and dbt (each in its own virtualenv). Safe to run again.
+# .meltano/ for the taps, loaders, dbt and Airflow (each in its own virtualenv). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-echo "setup: installing Meltano plugins (tap, loader, dbt)"
+echo "setup: installing Meltano plugins (taps, loaders, dbt, Airflow for many stores)"
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 .venv/bin/meltano --log-level=warning install

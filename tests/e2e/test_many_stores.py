@@ -1,7 +1,8 @@
 """Many stores of one platform in one job: three Shopify stores and two BigCommerce stores (docs/many-stores.md).
 
-meltano.yml has one plugin per store (`inherit_from` the platform's tap) and the job `inventory-sync--many-stores`.
-The proof:
+The store list (orchestrate/stores.yml) names the stores; orchestrate/generate.py makes one plugin per store
+(`inherit_from` the platform's tap) and the serial job `inventory-sync--many-stores` in the file meltano.yml
+includes. The proof:
 1. after the job, every store's levels are in the raw tables under their own `store_id`, and the mart equals the
    union of the stores' ground truths (nothing missing, extra or different);
 2. Meltano keeps one state per store plugin (`meltano state list/get`), each with its own bookmarks;
@@ -15,85 +16,49 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from dataclasses import replace
 
 import pytest
 import yaml
 from conftest import IN_CI, ROOT, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
-from support.mart import BIGCOMMERCE, SHOPIFY, Channel, Rows, control, mart_levels, truth_levels
+from support.mart import BIGCOMMERCE, SHOPIFY, control
+from support.many_stores import assert_channel_equals_stores, assert_raw_equals_stores, raw_levels_per_store
+
+from orchestrate import sandbox_stores
+from orchestrate.generate import SERIAL_JOB, plugin_name
 
 inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
-JOB = "inventory-sync--many-stores"
-#: Store plugin -> the store it reads (its `store` / `store_hash` in meltano.yml).
-SHOPIFY_STORES = {"tap-shopify-inventory--eu": "acme-eu", "tap-shopify-inventory--us": "acme-us",
-                  "tap-shopify-inventory--uk": "acme-uk"}
-BIGCOMMERCE_STORES = {"tap-bigcommerce-inventory--eu": "acmeeu", "tap-bigcommerce-inventory--us": "acmeus"}
+_, STORES = sandbox_stores.load()
+#: Store plugin -> the store it reads, per platform, from the store list.
+SHOPIFY_STORES = {plugin_name(s): sandbox_stores.sandbox_name(s) for s in STORES if s["platform"] == "shopify"}
+BIGCOMMERCE_STORES = {plugin_name(s): sandbox_stores.sandbox_name(s) for s in STORES if s["platform"] == "bigcommerce"}
 ITEMS = 30 if IN_CI else 200
 
 
 def job_tasks() -> list[str]:
-    """The job's extract-load blocks as `meltano run` arguments (its dbt step left out)."""
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
-    (tasks,) = next(j["tasks"] for j in project["jobs"] if j["name"] == JOB)
+    """The serial job's extract-load blocks as `meltano run` arguments (its dbt step left out)."""
+    project = yaml.safe_load((ROOT / "orchestrate" / "stores.meltano.yml").read_text())
+    (tasks,) = next(j["tasks"] for j in project["jobs"] if j["name"] == SERIAL_JOB)
     words = tasks.split()
     assert words[-1] == "dbt-duckdb:build", words
-    assert set(words[:-1:2]) == {*SHOPIFY_STORES, *BIGCOMMERCE_STORES}, "the job and this test list other stores"
+    assert words[:-1:2] == [plugin_name(s) for s in STORES], "the job does not list the store list's stores in order"
+    assert len(SHOPIFY_STORES) == 3 and len(BIGCOMMERCE_STORES) == 2, "this test expects 3 Shopify, 2 BigCommerce"
     return words[:-1]
 
 
 EXTRACT_LOAD = job_tasks()
 
 
-def setting_env(plugin: str, setting: str) -> str:
-    """Meltano's environment variable for a plugin's setting (TAP_SHOPIFY_INVENTORY__EU_ACCESS_TOKEN)."""
-    return f"{plugin}_{setting}".upper().replace("-", "_")
-
-
 def store_env(env: dict[str, str], shopify, bigcommerce) -> dict[str, str]:
-    """Each store plugin's own secret and URL; nothing set on the parent taps."""
-    env = {**env, "INVENTORY_CHANNELS": "shopify,bigcommerce"}
-    for plugin, store in SHOPIFY_STORES.items():
-        env[setting_env(plugin, "access_token")] = shopify.token(store)
-        env[setting_env(plugin, "api_url")] = shopify.api_url(store)
-        env[setting_env(plugin, "lookback")] = "0"
-    for plugin, store in BIGCOMMERCE_STORES.items():
-        env[setting_env(plugin, "access_token")] = bigcommerce.token(store)
-        env[setting_env(plugin, "api_url")] = bigcommerce.api_url(store)
+    """Each store's secret in the variable the store list names, its plugin's URL; nothing on the parent taps."""
+    env = {**env, "INVENTORY_CHANNELS": "shopify,bigcommerce",
+           **sandbox_stores.store_env(STORES, {"shopify": shopify.url, "bigcommerce": bigcommerce.url})}
+    for plugin in SHOPIFY_STORES:
+        env[sandbox_stores.setting_env(plugin, "lookback")] = "0"
     assert not [k for k in env if k.startswith(("TAP_SHOPIFY_INVENTORY_", "TAP_BIGCOMMERCE_INVENTORY_"))
                 and "__" not in k], "a parent tap setting would leak into every store"
     return env
-
-
-def assert_channel_equals_stores(rows: Rows, sandbox, channel: Channel, stores: list[str]) -> dict[str, int]:
-    """The channel's mart levels are exactly the union of its stores' ground truths; rows per store."""
-    mart = mart_levels(rows, channel)
-    truth: dict[tuple, dict] = {}
-    for store in stores:
-        truth.update(truth_levels(sandbox, replace(channel, store=store)))
-    missing, extra = truth.keys() - mart.keys(), mart.keys() - truth.keys()
-    differ = [k for k in truth.keys() & mart.keys() if truth[k] != mart[k]]
-    assert not missing and not extra and not differ, (
-        f"{channel.name}: {len(missing)} missing, {len(extra)} extra, {len(differ)} differ; "
-        f"e.g. {sorted(missing)[:2]} {sorted(extra)[:2]} {differ[:2]}")
-    return {store: sum(1 for k in mart if k[0] == store) for store in stores}
-
-
-def assert_raw_equals_stores(rows: Rows, schema: str, sandbox, stores: list[str]) -> None:
-    """Raw levels (the loader upserts on the key) hold each store's current quantities, nothing else."""
-    found = rows(f"select store_id, location_id, inventory_item_id, available, on_hand from {schema}.inventory_levels")
-    raw = {(r["store_id"], r["location_id"], r["inventory_item_id"]): (r["available"], r["on_hand"]) for r in found}
-    assert len(raw) == len(found), f"duplicate levels in {schema}"
-    truth = {(r["store_id"], r["location_id"], r["inventory_item_id"]): (r["available"], r["on_hand"])
-             for store in stores for r in sandbox.truth(store)["inventory_levels"]}
-    assert raw == truth, f"{schema}: {len(truth.keys() - raw.keys())} missing, {len(raw.keys() - truth.keys())} extra"
-
-
-def raw_levels_per_store(rows: Rows, schema: str, since: str | None = None) -> dict[str, int]:
-    where = f"where synced_at > '{since}'" if since else ""
-    found = rows(f"select store_id, count(*) as n from {schema}.inventory_levels {where} group by store_id")
-    return {r["store_id"]: r["n"] for r in found}
 
 
 def test_three_shopify_and_two_bigcommerce_stores_in_one_job(meltano_env) -> None:
@@ -106,7 +71,7 @@ def test_three_shopify_and_two_bigcommerce_stores_in_one_job(meltano_env) -> Non
         rows = duckdb_rows(env["WAREHOUSE_PATH"])
 
         # 1. One job: every store lands under its own store_id, and the mart is the union of the truths.
-        run_meltano(env, "run", JOB)
+        run_meltano(env, "run", SERIAL_JOB)
         shopify_counts = assert_channel_equals_stores(rows, shopify, SHOPIFY, list(SHOPIFY_STORES.values()))
         bigcommerce_counts = assert_channel_equals_stores(
             rows, bigcommerce, BIGCOMMERCE, list(BIGCOMMERCE_STORES.values()))
