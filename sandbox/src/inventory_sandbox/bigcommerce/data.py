@@ -87,6 +87,7 @@ class StoreData:
         self.name = name
         self.lock = threading.RLock()
         self.read_lag_s = 0.0
+        self.currency = "USD"  # the store's default currency (GET /v2/store), in which catalog prices are
         self.pending: dict[int, deque] = {}  # level -> (visible at, on-hand delta) of writes not yet readable
         now_s = int(time.time() if now is None else now)
         self.base = min(FIXED_BASE, now_s)
@@ -144,7 +145,7 @@ class StoreData:
                 next_variant += 1
                 sku = product["sku"] if simple else f"BC-{pid}-{_COLORS[k % len(_COLORS)][:3].upper()}{k + 1}"
                 self.variants[vid] = {
-                    "id": vid, "product_id": pid, "sku": sku, "sku_id": None if simple else 1000 + vid,
+                    "id": vid, "product_id": pid, "sku": sku, "sku_id": 1000 + vid,
                     "option_values": [] if simple else [{"id": 70 + k, "label": _COLORS[k % len(_COLORS)],
                                                          "option_id": 20, "option_display_name": "Color"}],
                     "price": None if simple else round(cost * 2.2 + k, 2),
@@ -268,8 +269,26 @@ class StoreData:
                 "bin_picking_number": self.bins.get(k, self.variants[vid]["bin_picking_number"])}
 
     # ------------------------------------------------------------------ API bodies
+    def store_body(self) -> dict:
+        """``GET /v2/store``: the store information fields of BigCommerce's reference, for this store."""
+        domain = f"store-{self.name}.mybigcommerce.com"
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "$", "AUD": "$"}.get(self.currency, self.currency)
+        return {"id": self.name, "domain": domain, "secure_url": f"https://{domain}",
+                "control_panel_base_url": f"https://{domain}", "status": "live", "name": f"Sandbox {self.name}",
+                "address": self.locations[0]["address"]["address1"], "country": "United States", "country_code": "US",
+                "phone": "", "admin_email": f"admin@{domain}", "order_email": f"orders@{domain}",
+                "timezone": {"name": "America/Chicago", "raw_offset": -21600, "dst_offset": -18000,
+                             "dst_correction": True,
+                             "date_format": {"display": "M jS Y", "export": "M jS Y",
+                                             "extended_display": "M jS Y @ g:i A"}},
+                "language": "en", "currency": self.currency, "currency_symbol": symbol, "decimal_separator": ".",
+                "thousands_separator": ",", "decimal_places": 2, "currency_symbol_location": "left",
+                "weight_units": "Ounces", "dimension_units": "Inches", "plan_name": "Standard",
+                "plan_level": "Standard", "plan_is_trial": False, "is_price_entered_with_tax": False,
+                "default_channel_id": 1, "default_site_id": 1000, "features": {"multi_storefront_enabled": True}}
+
     def location_body(self, loc: dict) -> dict:
-        return {**loc, "is_default": loc["id"] == 1, "created_at": iso_bc(loc["created_at"]),
+        return {**loc, "created_at": iso_bc(loc["created_at"]),
                 "updated_at": iso_bc(loc["updated_at"]), "operating_hours": {}}
 
     def variant_body(self, v: dict) -> dict:
@@ -531,12 +550,12 @@ class StoreData:
         p = self.products[v["product_id"]]
         return {"store_id": self.name, "inventory_item_id": str(v["id"]), "sku": v["sku"],
                 "product_id": str(p["id"]), "variant_id": str(v["id"]), "is_tracked": p["inventory_tracking"] != "none",
-                "oversell_policy": None, "unit_cost": v["cost_price"], "currency": None,
+                "oversell_policy": None, "unit_cost": v["cost_price"], "currency": self.currency,
                 "updated_at": iso_z(p["date_modified"]), "inventory_tracking": p["inventory_tracking"],
                 "inventory_warning_level": v["inventory_warning_level"],
                 "purchasing_disabled": v["purchasing_disabled"], "bin_picking_number": v["bin_picking_number"],
                 "product_name": p["name"], "is_base_variant": p["base_variant_id"] == v["id"],
-                "sku_id": None if v["sku_id"] is None else str(v["sku_id"]), "created_at": iso_z(p["date_created"])}
+                "sku_id": str(v["sku_id"]), "created_at": iso_z(p["date_created"])}
 
     def level_record(self, vid: int, pos: int) -> dict:
         v = self.variants[vid]
