@@ -68,6 +68,8 @@ class StoreData:
             raise ValueError("mode is msi or single")
         self.name = name
         self.mode = mode
+        self.currency = "USD"  # the base currency (GET /V1/store/storeConfigs), in which prices and costs are
+        self.host = f"{name}.example.com"  # the store view's web address (its base URLs), never the sandbox's own
         self.lock = threading.RLock()
         self._last_touch = 0
         self.generation = 0  # bumped by every change (``changed``): answers cached under an older one are stale
@@ -243,6 +245,17 @@ class StoreData:
             "media_gallery_entries": [], "tier_prices": [], "custom_attributes": custom,
         }
 
+    def store_configs(self) -> list[dict]:
+        """``GET /V1/store/storeConfigs``: the one store view (``default``, website ``base``), with the fields of
+        Magento's StoreConfigInterface."""
+        unsecure, secure = f"http://{self.host}/", f"https://{self.host}/"
+        return [{"id": 1, "code": "default", "website_id": 1, "locale": "en_US",
+                 "base_currency_code": self.currency, "default_display_currency_code": self.currency,
+                 "timezone": "America/Chicago", "weight_unit": "lbs",
+                 "base_url": unsecure, "base_link_url": unsecure, "base_static_url": f"{unsecure}static/",
+                 "base_media_url": f"{unsecure}media/", "secure_base_url": secure, "secure_base_link_url": secure,
+                 "secure_base_static_url": f"{secure}static/", "secure_base_media_url": f"{secure}media/"}]
+
     def stock_item_body(self, p: dict) -> dict:
         """Legacy CatalogInventory stock item (mirrors the ``default`` source)."""
         item = self.source_items.get((p["sku"], "default"))
@@ -410,7 +423,7 @@ class StoreData:
                 yield {"store_id": store, "inventory_item_id": str(p["id"]), "sku": p["sku"],
                        "product_id": str(p["id"]), "variant_id": None, "is_tracked": tracked,
                        "oversell_policy": "continue" if backorders > 0 else "deny", "unit_cost": p["cost"],
-                       "currency": None, "updated_at": iso_z(p["updated_ts"]), "name": p["name"],
+                       "currency": self.currency, "updated_at": iso_z(p["updated_ts"]), "name": p["name"],
                        "type_id": p["type_id"], "status": p["status"], "backorders": backorders,
                        "created_at": iso_z(p["created_ts"])}
         elif stream == "inventory_levels":
