@@ -38,6 +38,8 @@ from array import array
 from collections import deque
 from collections.abc import Iterator
 
+from ..control import route_order
+
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
 SPREAD_SECONDS = 90 * 86400
 PRODUCT_ID_BASE = 111
@@ -191,7 +193,8 @@ class StoreData:
     # ------------------------------------------------------------------ shared catalog (catalog.py)
     def apply_catalog(self, plan) -> None:
         """Relabel and restock as a ``CatalogPlan`` says (``--catalog shared``): shared SKUs go to the first tracked
-        variants, stocked at the default location (1); products without one stop tracking inventory."""
+        variants, stocked over the enabled locations (the default location, 1, first); products without one stop
+        tracking inventory."""
         from ..catalog import seeded_case
 
         eligible = [vid for vid in self.slot_variant if vid in self.variants]
@@ -215,9 +218,12 @@ class StoreData:
         self.onhand, self.safety, self.warning = (array("q", bytes(8 * len(slots) * L)) for _ in range(3))
         self.defined = bytearray(len(slots) * L)
         self.bins = {}
-        for vid, sku in shared.items():  # the default location is set (even to 0), the others never were
-            self.onhand[self.slot_of[vid] * L] = plan.quantity("bigcommerce", sku)
-            self.defined[self.slot_of[vid] * L] = 1
+        enabled = [pos for pos, loc in enumerate(self.locations) if loc["enabled"]]  # id order: 1 first
+        for vid, sku in shared.items():  # the default location is set (even to 0), so is any other stocked one
+            for pos, quantity in zip(enabled, plan.spread("bigcommerce", sku, len(enabled)), strict=True):
+                if quantity or pos == 0:
+                    self.onhand[self.slot_of[vid] * L + pos] = quantity
+                    self.defined[self.slot_of[vid] * L + pos] = 1
         self._refresh_order()
         self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("bigcommerce")]
 
@@ -464,21 +470,30 @@ class StoreData:
         raise NotFound(f"unknown sku {sku!r}")
 
     def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list[dict]]:
-        """A storefront order for ``quantity`` units: accepted when the location has that much available to sell
-        (or ``force``, an order imported by an OMS), which then leaves on hand. Untracked: accepted, nothing moves.
-        BigCommerce keeps stock at or above 0, so a forced order takes at most what is on hand."""
+        """A storefront order for ``quantity`` units from a location, or (none given) routed over the enabled
+        locations, the default (1) first: accepted when they have that much available to sell (or ``force``, an
+        order imported by an OMS), which then leaves on hand. Untracked: accepted, nothing moves. BigCommerce
+        keeps stock at or above 0, so a forced order takes at most what is on hand."""
         v = self.variant_by_sku(sku)
-        loc = self.location(1 if location_id is None else location_id)
-        answer = {"sku": sku, "inventory_item_id": str(v["id"]), "location_id": str(loc["id"]), "policy": "deny"}
+        first = self.location(1 if location_id is None else location_id)
+        answer = {"sku": sku, "inventory_item_id": str(v["id"]), "location_id": str(first["id"]), "policy": "deny"}
         if self.products[v["product_id"]]["inventory_tracking"] == "none":
             return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
-        k = self.level_index(v["id"], loc["id"])
-        before = self.onhand[k] - self.safety[k]
+        locations = [first] if location_id is not None else [
+            first, *(loc for loc in self.locations if loc["enabled"] and loc is not first)]
+        levels = [self.level_index(v["id"], loc["id"]) for loc in locations]
+        before = sum(self.onhand[k] - self.safety[k] for k in levels)
         accepted = force or before >= quantity
+        changed = []
         if accepted:
-            self.onhand[k] = max(0, self.onhand[k] - quantity)
-        after = self.onhand[k] - self.safety[k]
-        changed = [self.change_entry(v["id"], k % len(self.locations))] if after != before else []
+            taken = route_order(quantity, [self.onhand[k] - self.safety[k] for k in levels])
+            for k, units in zip(levels, taken, strict=True):
+                if units and self.onhand[k]:
+                    self.onhand[k] = max(0, self.onhand[k] - units)
+                    changed.append(self.change_entry(v["id"], k % len(self.locations)))
+            used = next(loc for loc, units in zip(locations, taken, strict=True) if units)
+            answer["location_id"] = str(used["id"])
+        after = sum(self.onhand[k] - self.safety[k] for k in levels)
         return {**answer, "accepted": accepted, "before": before, "after": after}, changed
 
     def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list[dict]]:
