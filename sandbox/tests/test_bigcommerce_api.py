@@ -139,6 +139,13 @@ def test_inventory_items_body_and_truth_agree(bc):
     items = all_pages(bc, "inventory/items", 1000)
     first = items[0]
     assert set(first["identity"]) == {"sku", "variant_id", "product_id", "sku_id"}
+    # the Inventory reference: sku_id is null for a base variant, an integer for an option variant
+    bases = {p["base_variant_id"] for p in all_pages(bc, "catalog/products", 250)}
+    assert {i["identity"]["sku_id"] is None for i in items if i["identity"]["variant_id"] in bases} == {True}
+    assert {isinstance(i["identity"]["sku_id"], int) for i in items if i["identity"]["variant_id"] not in bases} \
+        == {True}
+    one = get(bc, "inventory/items", **{"location_code:in": "BC-LOCATION-1"}, limit=5).json()["data"]
+    assert {loc["location_id"] for i in one for loc in i["locations"]} == {1}
     loc = first["locations"][0]
     assert set(loc) == {"location_id", "location_code", "location_name", "available_to_sell",
                         "total_inventory_onhand", "location_enabled", "settings"}
@@ -175,6 +182,7 @@ def test_location_items_and_locations(bc):
     assert get(bc, "inventory/locations", is_active="true").json()["meta"]["pagination"]["total"] == 3
     rows = get(bc, "inventory/locations/2/items", limit=1000).json()["data"]
     assert set(rows[0]) == {"identity", "available_to_sell", "total_inventory_onhand", "settings"}
+    assert set(rows[0]["identity"]) == {"sku", "variant_id", "product_id"}
     truth = {(r["inventory_item_id"]): r for r in bc.truth(STORE)["inventory_levels"] if r["location_id"] == "2"}
     assert {str(r["identity"]["variant_id"]): r["total_inventory_onhand"] for r in rows} == \
         {k: r["on_hand"] for k, r in truth.items()}

@@ -8,7 +8,8 @@ Routes (served by the generic ``inventory_sandbox.server``), auth ``X-Auth-Token
   GET  /stores/{store_hash}/v3/catalog/variants              id:in, product_id:in, sku
   GET  /stores/{store_hash}/v3/inventory/locations           location_id:in, location_code:in, is_default, type_id:in,
                                                              is_active (no ``is_default`` field: only the filter)
-  GET  /stores/{store_hash}/v3/inventory/items               variant_id:in, product_id:in, location_id:in, sku:in
+  GET  /stores/{store_hash}/v3/inventory/items               variant_id:in, product_id:in, location_id:in,
+                                                             location_code:in, sku:in
   GET  /stores/{store_hash}/v3/inventory/locations/{id}/items
   PUT  /stores/{store_hash}/v3/inventory/adjustments/absolute
   POST /stores/{store_hash}/v3/inventory/adjustments/relative
@@ -389,8 +390,10 @@ class BigCommerceApp(ControlApp):
 
     def _inventory_items(self, data: StoreData, query: dict) -> Reply:
         lids = self._ids(query, "location_id:in")
+        codes = set(query["location_code:in"].split(",")) if "location_code:in" in query else None
         with data.lock:
-            positions = [i for i, loc in enumerate(data.locations) if lids is None or loc["id"] in lids]
+            positions = [i for i, loc in enumerate(data.locations)
+                         if (lids is None or loc["id"] in lids) and (codes is None or loc["code"] in codes)]
             rows = self._item_filter(data, query)
             return self._page(query, rows, INVENTORY_MAX, lambda vid: data.inventory_item_body(vid, positions))
 

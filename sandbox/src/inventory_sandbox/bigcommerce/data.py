@@ -321,8 +321,12 @@ class StoreData:
         return body
 
     def identity(self, vid: int) -> dict:
+        """An Inventory API item's identity; its ``sku_id`` is null for a base variant, as the Inventory reference
+        says (the Catalog API gives every variant an integer one, as the Catalog reference types it)."""
         v = self.variants[vid]
-        return {"sku": v["sku"], "variant_id": vid, "product_id": v["product_id"], "sku_id": v["sku_id"]}
+        base = self.products[v["product_id"]]["base_variant_id"] == vid
+        return {"sku": v["sku"], "variant_id": vid, "product_id": v["product_id"],
+                "sku_id": None if base else v["sku_id"]}
 
     def inventory_item_body(self, vid: int, positions: list[int]) -> dict:
         locs = []
@@ -339,7 +343,8 @@ class StoreData:
 
     def location_item_body(self, vid: int, pos: int) -> dict:
         f = self.level_fields(vid, pos, as_read=True)
-        return {"identity": self.identity(vid), "available_to_sell": f["available_to_sell"],
+        identity = {k: v for k, v in self.identity(vid).items() if k != "sku_id"}  # the reference's: no sku_id here
+        return {"identity": identity, "available_to_sell": f["available_to_sell"],
                 "total_inventory_onhand": f["total_inventory_onhand"],
                 "settings": {"safety_stock": f["safety_stock"], "is_in_stock": f["is_in_stock"],
                              "warning_level": f["warning_level"], "bin_picking_number": f["bin_picking_number"]}}
