@@ -336,7 +336,7 @@ def is_store_information(response: requests.Response) -> bool:
 
 
 def _problem_text(body: t.Any) -> str:  # noqa: ANN401
-    """A problem+json body (`{status, title, type, errors}`), or a v2 error list (`[{status, message}]`), as one line."""
+    """A problem+json body (`{status, title, type, errors}`) or a v2 error list (`[{status, message}]`): one line."""
     if isinstance(body, list) and body and all(isinstance(e, dict) for e in body):
         return "; ".join(" ".join(str(e.get("message") or e).split()) for e in body)[:300]
     if not isinstance(body, dict):

@@ -52,6 +52,9 @@ def oauth_config(**overrides: t.Any) -> dict:  # noqa: ANN401
     )
 
 
+STOCK_ITEM_CRITERIA_MAPPER = "Magento\\CatalogInventory\\Model\\ResourceModel\\Stock\\Item\\StockItemCriteriaMapper"
+
+
 def store_view(view_id: int, code: str, secure_base_url: str, currency: str) -> dict:
     """One entry of `/V1/store/storeConfigs` with every field of Magento's StoreConfigInterface."""
     unsecure = secure_base_url.replace("https://", "http://")
@@ -285,8 +288,7 @@ class FakeMagento:
         status, headers, text = self._page(rows, query)
         body = json.loads(text)
         body["search_criteria"] = {
-            "mapper_interface_name": "Magento\\CatalogInventory\\Model\\ResourceModel\\Stock\\Item\\StockItemCriteriaMapper",
-            "criteria_list": [], "filters": [], "orders": [],
+            "mapper_interface_name": STOCK_ITEM_CRITERIA_MAPPER, "criteria_list": [], "filters": [], "orders": [],
             "limit": [query.get("currentPage", "1"), query.get("pageSize", "0")],
         }  # fmt: skip
         return status, headers, json.dumps(body)
