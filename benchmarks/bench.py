@@ -460,7 +460,7 @@ def on_schedule(spec: dict, env: dict, change, visible, work: Path) -> dict:
 
 def _stamp(line: str) -> float:
     """The epoch seconds of an inventory-sync line (it starts with an ISO time to the millisecond)."""
-    return datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
+    return dt.datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
 
 
 def pct(values: list[float], p: float) -> float:

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The README's demo: start sandbox Shopify, BigCommerce and Magento stores sharing one catalog (with seeded
-# discrepancies and oversell risks; Magento is the system of record), run the inventory-sync job (each tap ->
-# DuckDB, then dbt), print a summary from the mart (accuracy KPI, top risks), stop the sandboxes.
+# The README's demo: start sandbox Shopify, BigCommerce and Magento stores sharing one catalog (stocked like a shop,
+# over six locations each, with seeded discrepancies and oversell risks; Magento is the system of record), run the
+# inventory-sync job (each tap -> DuckDB, then dbt), let shoppers buy for a simulated week (every channel kept equal,
+# as a sync would), run the job again, print a summary from the mart (stock, accuracy KPI, top risks, projected
+# stock-outs), write the health report, stop the sandboxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 mkdir -p output
 items="${DEMO_ITEMS:-2000}"
+sales_days="${DEMO_SALES_DAYS:-7}"
 pids=()
 ready_files=()
 cleanup() {
@@ -23,7 +26,7 @@ start_sandbox() {
   ready="$(mktemp)"
   ready_files+=("$ready")
   .venv/bin/inventory-sandbox serve --platform "$platform" --host 127.0.0.1 --port 0 --stores "$store" \
-    --locations 4 --items "$items" --seed 7 --catalog shared --ready-file "$ready" \
+    --locations 6 --items "$items" --seed 7 --catalog shared --ready-file "$ready" \
     >"output/sandbox-$platform.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do [ -s "$ready" ] && break; sleep 0.1; done
@@ -66,19 +69,37 @@ rm -f "$WAREHOUSE_PATH"
 # The demo has its own Meltano environment (its state ids and its system of record never meet a real store's)
 # and starts from scratch every time (--full-refresh): the sandbox stores are new on every run.
 export MELTANO_ENVIRONMENT=demo
+# The sales velocity behind the stock-out forecast is measured over the simulated week.
+export INVENTORY_VELOCITY_WINDOW_DAYS="$sales_days"
+rm -f output/demo-run.log
+
+# sync [ARGS]: one pass of the job. The taps' progress and per-stream summary lines, the alerts' lines and the
+# pass's last line, as they come; everything in output/demo-run.log.
+sync() {
+  local started job_status
+  started=$(date +%s)
+  set +e
+  .venv/bin/inventory-sync "$@" --lock output/demo.lock 2>&1 | tee -a output/demo-run.log \
+    | grep --line-buffered -E "(Progress of|Synced) [a-z_]+: |inventory-alerts +alerts: |inventory-sync: " \
+    | sed -u -E 's/^[^ ]+ +\[[a-z ]+\] +/  /'
+  job_status=${PIPESTATUS[0]}
+  set -e
+  [ "$job_status" = 0 ] \
+    || { tail -40 output/demo-run.log; echo "demo: the job failed; full log in output/demo-run.log" >&2; exit 1; }
+  echo "demo: job finished in $(( $(date +%s) - started ))s (log: output/demo-run.log)"
+}
+
 echo "demo: inventory-sync (three taps -> target-duckdb, dbt build, source freshness, alerts)"
-started=$(date +%s)
-# The taps' progress and per-stream summary lines, the alerts' lines and the pass's last line, as they come;
-# everything in the log.
-set +e
-.venv/bin/inventory-sync --full-refresh --lock output/demo.lock 2>&1 | tee output/demo-run.log \
-  | grep --line-buffered -E "(Progress of|Synced) [a-z_]+: |inventory-alerts +alerts: |inventory-sync: " \
-  | sed -u -E 's/^[^ ]+ +\[[a-z ]+\] +/  /'
-job_status=${PIPESTATUS[0]}
-set -e
-[ "$job_status" = 0 ] \
-  || { tail -40 output/demo-run.log; echo "demo: the job failed; full log in output/demo-run.log" >&2; exit 1; }
-echo "demo: job finished in $(( $(date +%s) - started ))s (log: output/demo-run.log)"
+sync --full-refresh
+
+# A week of shoppers on every channel (seeded demand; each order taken from every channel at once, as a sync keeps
+# them equal; the seeded cases are left as they are), then the job again: the snapshot sees the movement, and the
+# forecast a rate of sale.
+echo "demo: $sales_days simulated days of sales on every channel"
+.venv/bin/inventory-sandbox sales --shopify "$shopify_url" --bigcommerce "$bigcommerce_url" --magento "$magento_url" \
+  --seed 7 --days "$sales_days" --rate 0.5 --demand mix --mirror --skip-cases --output output/demo-sales.json
+echo "demo: inventory-sync again"
+sync
 .venv/bin/python scripts/demo_summary.py --warehouse "$WAREHOUSE_PATH" \
   --source "shopify=demo-store@$shopify_url" \
   --source "bigcommerce=demostore@$bigcommerce_url" \

@@ -57,7 +57,35 @@ def test_missing_scope_is_403_naming_it(bc):
         assert get(bc, "catalog/products", store="other").status_code == 200
     finally:
         bc.configure(store="other", scopes=["store_v2_products_read_only", "store_inventory_read_only",
-                                            "store_locations_read_only", "store_inventory"])
+                                            "store_locations_read_only", "store_v2_information_read_only"])
+
+
+def test_store_information_gives_the_default_currency(bc):
+    headers = {"X-Auth-Token": bc.token(), "Accept": "application/json"}
+    resp = requests.get(f"{bc.api_url()}/v2/store", headers=headers, timeout=30)
+    assert resp.status_code == 200 and resp.headers["X-Rate-Limit-Requests-Quota"]  # same quota as v3
+    body = resp.json()
+    assert {"id", "domain", "secure_url", "name", "currency", "currency_symbol", "decimal_places",
+            "timezone", "default_channel_id"} <= set(body)
+    assert (body["id"], body["currency"]) == (STORE, "USD")
+    bc.configure(store="other", currency="EUR", scopes=["store_v2_products_read_only"])
+    try:
+        denied = requests.get(f"{bc.api_url('other')}/v2/store", headers={"X-Auth-Token": bc.token("other")},
+                              timeout=30)
+        # v2 errors are a list of {status, message}, not problem+json
+        assert denied.status_code == 403
+        assert denied.json() == [{"status": 403, "message": "You don't have a required scope to access the endpoint"}]
+        bc.configure(store="other", scopes=["store_v2_information_read_only"])
+        other = requests.get(f"{bc.api_url('other')}/v2/store", headers={"X-Auth-Token": bc.token("other")},
+                             timeout=30).json()
+        assert other["currency"] == "EUR"
+        assert {i["currency"] for i in bc.truth("other", ["inventory_items"])["inventory_items"]} == {"EUR"}
+    finally:
+        bc.configure(store="other", currency="USD", scopes=["store_v2_products_read_only",
+                                                             "store_inventory_read_only", "store_locations_read_only",
+                                                             "store_v2_information_read_only"])
+    with pytest.raises(RuntimeError, match="3-letter ISO 4217"):
+        bc.configure(currency="dollars")
 
 
 def test_limits_over_maximum_are_413(bc):
@@ -74,11 +102,17 @@ def test_pagination_meta_and_every_row_once(bc):
     body = get(bc, "catalog/products", limit=7).json()
     meta = body["meta"]["pagination"]
     assert meta["per_page"] == 7 and meta["count"] == 7 and meta["current_page"] == 1
-    assert meta["links"] == {"previous": None, "current": "?limit=7&page=1", "next": "?limit=7&page=2"}
+    # strings, as the reference types them; no `previous` on the first page, no `next` on the last
+    assert meta["links"] == {"current": "?page=1&limit=7", "next": "?page=2&limit=7"}
+    middle = get(bc, "catalog/products", limit=7, page=2, include="variants").json()["meta"]["pagination"]
+    assert middle["links"] == {"previous": "?include=variants&page=1&limit=7",
+                               "current": "?include=variants&page=2&limit=7",
+                               "next": "?include=variants&page=3&limit=7"}
     products = all_pages(bc, "catalog/products", 7, include="variants")
     assert len(products) == meta["total"] == len({p["id"] for p in products})
     last = get(bc, "catalog/products", limit=7, page=meta["total_pages"]).json()["meta"]["pagination"]
-    assert last["links"]["next"] is None
+    assert set(last["links"]) == {"previous", "current"}
+    assert all(isinstance(v, str) for v in last["links"].values())
     assert sum(len(p["variants"]) for p in products) == 300
     assert "variants" not in get(bc, "catalog/products", limit=1).json()["data"][0]
     variants = all_pages(bc, "catalog/variants", 250)
@@ -98,12 +132,20 @@ def test_catalog_shapes_and_tracking_modes(bc):
         for v in p["variants"]:
             assert {"id", "product_id", "sku", "sku_id", "inventory_level", "inventory_warning_level",
                     "bin_picking_number", "purchasing_disabled", "cost_price", "option_values"} <= set(v)
+            assert isinstance(v["sku_id"], int)  # an integer for every variant, base variants too
 
 
 def test_inventory_items_body_and_truth_agree(bc):
     items = all_pages(bc, "inventory/items", 1000)
     first = items[0]
     assert set(first["identity"]) == {"sku", "variant_id", "product_id", "sku_id"}
+    # the Inventory reference: sku_id is null for a base variant, an integer for an option variant
+    bases = {p["base_variant_id"] for p in all_pages(bc, "catalog/products", 250)}
+    assert {i["identity"]["sku_id"] is None for i in items if i["identity"]["variant_id"] in bases} == {True}
+    assert {isinstance(i["identity"]["sku_id"], int) for i in items if i["identity"]["variant_id"] not in bases} \
+        == {True}
+    one = get(bc, "inventory/items", **{"location_code:in": "BC-LOCATION-1"}, limit=5).json()["data"]
+    assert {loc["location_id"] for i in one for loc in i["locations"]} == {1}
     loc = first["locations"][0]
     assert set(loc) == {"location_id", "location_code", "location_name", "available_to_sell",
                         "total_inventory_onhand", "location_enabled", "settings"}
@@ -127,13 +169,20 @@ def test_inventory_items_body_and_truth_agree(bc):
 def test_location_items_and_locations(bc):
     locations = get(bc, "inventory/locations", limit=1000).json()["data"]
     assert [loc["id"] for loc in locations] == [1, 2, 3, 4]
-    assert locations[0]["code"] == "BC-LOCATION-1" and locations[0]["is_default"]
+    assert locations[0]["code"] == "BC-LOCATION-1"
+    assert not any("is_default" in loc for loc in locations)  # only a filter, never a field
+    default = get(bc, "inventory/locations", is_default="true").json()
+    assert [loc["id"] for loc in default["data"]] == [1] and default["meta"]["pagination"]["total"] == 1
+    assert [loc["id"] for loc in get(bc, "inventory/locations", is_default="false").json()["data"]] == [2, 3, 4]
+    assert get(bc, "inventory/locations", is_default="maybe").status_code == 422
+    assert [loc["id"] for loc in get(bc, "inventory/locations", **{"type_id:in": "VIRTUAL"}).json()["data"]] == [4]
     assert [loc["enabled"] for loc in locations] == [True, True, True, False]
     assert {"id", "code", "label", "type_id", "enabled", "managed_by_external_source", "time_zone", "created_at",
             "updated_at", "address", "operating_hours", "storefront_visibility"} <= set(locations[0])
     assert get(bc, "inventory/locations", is_active="true").json()["meta"]["pagination"]["total"] == 3
     rows = get(bc, "inventory/locations/2/items", limit=1000).json()["data"]
     assert set(rows[0]) == {"identity", "available_to_sell", "total_inventory_onhand", "settings"}
+    assert set(rows[0]["identity"]) == {"sku", "variant_id", "product_id"}
     truth = {(r["inventory_item_id"]): r for r in bc.truth(STORE)["inventory_levels"] if r["location_id"] == "2"}
     assert {str(r["identity"]["variant_id"]): r["total_inventory_onhand"] for r in rows} == \
         {k: r["on_hand"] for k, r in truth.items()}

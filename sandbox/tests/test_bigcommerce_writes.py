@@ -101,8 +101,8 @@ def test_reads_lag_writes_when_configured_and_orders_still_count_at_once(bc):
     assert bc.configure(read_lag_ms=400)["read_lag_ms"] == 400
     assert adjust(bc, "relative", [{"location_id": 1, "variant_id": vid, "quantity": 5}]).status_code == 200
     sku = next(r["sku"] for r in bc.truth(STORE)["inventory_items"] if r["variant_id"] == str(vid))
-    order = requests.post(f"{bc.url}/_sandbox/order", json={"store": STORE, "sku": sku, "quantity": 2},
-                          timeout=10).json()
+    order = requests.post(f"{bc.url}/_sandbox/order", json={"store": STORE, "sku": sku, "quantity": 2,
+                                                             "location_id": 1}, timeout=10).json()
     assert order["accepted"] and (order["before"], order["after"]) == (25, 23)  # the storefront sees the write
     assert on_hand(bc, vid) == 23  # so does the ground truth
     assert read_on_hand(bc, vid) == 18  # the API does not show the +5 yet, but shows the order

@@ -72,6 +72,39 @@ def test_each_platform_sells_what_the_plan_says(platform):
     assert bool(negative) == (platform == "shopify")
 
 
+def test_stock_looks_like_a_shop():
+    """Few SKUs sold out, some running low, most stocked; spread over locations like a shop's."""
+    plan = CatalogPlan(7, 2000)
+    quantities = [plan.record_quantity(s) for s in plan.skus]
+    assert plan.size == 800
+    assert 0.03 < sum(q == 0 for q in quantities) / plan.size < 0.1
+    assert 0.15 < sum(1 <= q <= 9 for q in quantities) / plan.size < 0.35
+    assert max(quantities) <= 150
+    for sku in plan.skus[:200]:
+        parts = plan.spread("bigcommerce", sku, 5)
+        assert sum(parts) == plan.quantity("bigcommerce", sku) and parts[0] == max(parts)
+        if plan.single_location(sku) or plan.quantity("bigcommerce", sku) < 5:
+            assert parts[1:] == [0, 0, 0, 0]
+    assert sum(1 for s in plan.skus if sum(1 for p in plan.spread("shopify", s, 3) if p) > 1) > plan.size / 3
+
+
+@pytest.mark.parametrize("platform", sorted(APPS))
+def test_each_platform_spreads_stock_over_its_selling_locations(platform):
+    plan = CatalogPlan(7, ITEMS)
+    cls, store = APPS[platform]
+    app = apply_catalog(cls([store], locations=6, items=ITEMS, seed=7), plan)
+    truth = app.stores[store].data.truth()
+    items = {i["inventory_item_id"]: i["sku"] for i in truth["inventory_items"]}
+    stocked: dict[str, set] = {}
+    for level in truth["inventory_levels"]:
+        if level["available"] > 0:
+            stocked.setdefault(items[level["inventory_item_id"]], set()).add(level["location_id"])
+    assert any(len(where) > 1 for where in stocked.values()), platform
+    assert all(len(stocked.get(s, ())) <= 1 for s in plan.skus if plan.single_location(s))
+    got = sellable(platform, truth)
+    assert {s: got[s] for s in plan.skus} == {s: plan.quantity(platform, s) for s in plan.skus}
+
+
 def test_shopify_seeds_negative_stock_and_an_item_without_levels():
     plan = CatalogPlan(7, ITEMS)
     app, store = seeded("shopify", plan)

@@ -114,7 +114,7 @@ def test_auth_errors_name_the_resource(mg):
     finally:
         mg.configure(resources=sorted({"Magento_InventoryApi::source", "Magento_InventoryApi::stock",
                                        "Magento_InventorySalesApi::stock", "Magento_Catalog::products",
-                                       "Magento_CatalogInventory::cataloginventory"}))
+                                       "Magento_CatalogInventory::cataloginventory", "Magento_Backend::store"}))
 
 
 @pytest.mark.parametrize("method", ["HMAC-SHA256", "HMAC-SHA1"])
@@ -158,6 +158,35 @@ def test_routes_store_codes_and_single_items(mg):
     assert {"qty", "is_in_stock", "manage_stock", "backorders", "min_qty", "use_config_manage_stock"} <= set(stock_item)
     low = get(mg, "stockItems/lowStock", scopeId=0, qty=10**9, pageSize=100, currentPage=2).json()
     assert low["total_count"] == 134 and len(low["items"]) == 34
+    # StockItemCriteriaInterface, as the reference types it (the limit is [currentPage, pageSize])
+    assert low["search_criteria"] == {
+        "mapper_interface_name": "Magento\\CatalogInventory\\Model\\ResourceModel\\Stock\\Item\\StockItemCriteriaMapper",
+        "criteria_list": [], "filters": [], "orders": [], "limit": ["2", "100"]}
+
+
+def test_store_configs_give_the_base_currency_and_the_store_views_own_address(mg):
+    fields = {"id", "code", "website_id", "locale", "base_currency_code", "default_display_currency_code",
+              "timezone", "weight_unit", "base_url", "base_link_url", "base_static_url", "base_media_url",
+              "secure_base_url", "secure_base_link_url", "secure_base_static_url", "secure_base_media_url"}
+    (view,) = get(mg, "store/storeConfigs").json()
+    assert set(view) == fields  # StoreConfigInterface, every required field
+    assert (view["code"], view["base_currency_code"]) == ("default", "USD")
+    assert view["secure_base_url"] == f"https://{STORE}.example.com/"  # a web address, not the sandbox's
+    assert get(mg, "store/storeConfigs", **{"storeCodes[]": "default"}).json() == [view]
+    assert get(mg, "store/storeConfigs", **{"storeCodes[]": "nope"}).json() == []
+    assert get(mg, "store/storeConfigs", store="other").json()[0]["secure_base_url"] == "https://other.example.com/"
+    mg.configure(store="other", currency="EUR", resources=["Magento_Catalog::products"])
+    try:
+        denied = get(mg, "store/storeConfigs", store="other")
+        assert denied.status_code == 401
+        assert denied.json()["parameters"] == {"resources": "Magento_Backend::store"}
+        mg.configure(store="other", resources=["Magento_Backend::store"])
+        assert get(mg, "store/storeConfigs", store="other").json()[0]["base_currency_code"] == "EUR"
+        assert {i["currency"] for i in mg.truth("other")["inventory_items"]} == {"EUR"}
+    finally:
+        mg.configure(store="other", currency="USD", resources=sorted({
+            "Magento_InventoryApi::source", "Magento_InventoryApi::stock", "Magento_InventorySalesApi::stock",
+            "Magento_Catalog::products", "Magento_CatalogInventory::cataloginventory", "Magento_Backend::store"}))
 
 
 def test_salable_quantity_rules(mg):

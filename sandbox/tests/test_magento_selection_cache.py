@@ -12,7 +12,7 @@ import pytest
 from conftest import crit
 
 from inventory_sandbox.magento import search
-from inventory_sandbox.magento.app import SELECTIONS_KEPT, MagentoApp, token_for
+from inventory_sandbox.magento.app import SELECTIONS_KEPT, STOCK_ITEM_CRITERIA_MAPPER, MagentoApp, token_for
 
 STORE = "demo-store"
 HEADERS = {"Authorization": f"Bearer {token_for(STORE)}"}
@@ -37,8 +37,9 @@ def reference(app: MagentoApp, route: str, query: dict) -> bytes:
             if page > last:
                 rows, page = ([] if not app.repeat_last_page else rows), last
             rows = rows[(page - 1) * size: page * size]
-        return json.dumps({"items": rows, "search_criteria": {"page_size": size, "current_page": page},
-                           "total_count": total}).encode()
+        criteria = {"mapper_interface_name": STOCK_ITEM_CRITERIA_MAPPER, "criteria_list": [], "filters": [],
+                    "orders": [], "limit": [str(page), str(size)]}
+        return json.dumps({"items": rows, "search_criteria": criteria, "total_count": total}).encode()
     if route == "products":
         rows = [{**data.product_body(p), "entity_id": p["id"]} for p in data.products.values()]
     else:

@@ -18,7 +18,8 @@ from inventory_sandbox.sales import Channel, Restock, SalesSimulator, export_dai
 
 SEED, ITEMS = 7, 40
 PLAN = CatalogPlan(SEED, ITEMS)
-SKU = next(s for s in PLAN.skus if s != PLAN.lowercase_sku and PLAN.policy("shopify", s) == "deny")
+SKU = next(s for s in PLAN.skus if s != PLAN.lowercase_sku and PLAN.policy("shopify", s) == "deny"
+           and PLAN.single_location(s))  # every channel holds it at its storefront default, where show() sets it
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,30 @@ def test_the_order_feed_lets_the_system_of_record_refuse_what_is_gone(stores):
     # the OMS feeds shopify's 3 into magento at t=50, so at t=100 magento shows 1 and refuses 2: no oversell
     assert fed["totals"]["oversells"] == 0 and fed["channels"]["magento"]["refused"] == 1
     assert fed["feed"] == {"sent": 1, "errors": 0}
+
+
+def test_mirror_keeps_every_channel_showing_the_same_stock(stores):
+    # physical 6, every channel shows 6. shopify sells 2, bigcommerce 3: mirrored, every channel shows 1, and
+    # magento's order of 2 is refused (without the mirror it would have been accepted: an oversell).
+    show(stores, 6)
+    schedule = [(1, "shopify", SKU, 2), (2, "bigcommerce", SKU, 3), (3, "magento", SKU, 2)]
+    summary = SalesSimulator(channels(stores), {SKU: 6}, schedule=schedule, record_channel="magento",
+                             mirror=True).run()
+    assert (summary["totals"]["accepted"], summary["totals"]["refused"], summary["totals"]["oversells"]) == (2, 1, 0)
+    assert summary["mirror"] == {"on": True, "sent": 4, "errors": 0}  # 2 accepted orders x 2 other channels
+    sellable = {name: sum(lv["available"] for lv in sb.truth(store)["inventory_levels"]
+                          if lv["sku"] == SKU and lv["location_id"] in ("60000000001", "1", "default"))
+                for (name, sb), store in zip(stores.items(), ("sh", "bc", "mg"), strict=True)}
+    assert sellable == {"shopify": 1, "bigcommerce": 1, "magento": 1}
+
+
+def test_skip_cases_leaves_the_seeded_cases_alone(stores):
+    urls = {name: sb.url for name, sb in stores.items()}
+    every = SalesSimulator.from_urls(urls, days=1, rate=1)
+    skipped = SalesSimulator.from_urls(urls, days=1, rate=1, skip_cases=True)
+    cases = {c.sku for c in PLAN.cases if c.sku}
+    assert cases and cases <= set(every.skus)
+    assert set(skipped.skus) == set(every.skus) - cases
 
 
 def test_restocks_reach_the_pool_and_the_receiving_location(stores):
@@ -142,7 +167,7 @@ def test_the_cli_runs_against_servers_and_writes_a_summary(stores, tmp_path):
     out = tmp_path / "summary.json"
     proc = subprocess.run([sys.executable, "-m", "inventory_sandbox", "sales", "--shopify", stores["shopify"].url,
                            "--bigcommerce", stores["bigcommerce"].url, "--magento", stores["magento"].url,
-                           "--seed", "2", "--days", "1", "--rate", "3", "--skus", "4", "--feed-lag", "600",
+                           "--seed", "2", "--days", "1", "--rate", "3", "--skus", "4", "--mirror",
                            "--output", str(out), "--demand-csv", str(tmp_path / "d.csv")],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -150,4 +175,5 @@ def test_the_cli_runs_against_servers_and_writes_a_summary(stores, tmp_path):
     t = summary["totals"]
     assert t["orders"] == t["accepted"] + t["refused"] + t["errors"] and t["errors"] == 0
     assert len(summary["skus"]) == 4 and summary["record_channel"] == "magento"
+    assert summary["mirror"] == {"on": True, "sent": 2 * t["accepted"], "errors": 0}
     assert proc.stderr.strip().startswith(f"sales: {t['orders']} orders")

@@ -28,7 +28,8 @@ def shared(sandbox_cls, store, **kwargs):
 def test_orders_take_shown_stock_until_none_is_left_on_every_platform():
     plan = CatalogPlan(SEED, ITEMS)
     sku = next(s for s in plan.skus if plan.quantity("shopify", s) == plan.quantity("bigcommerce", s)
-               == plan.record_quantity(s) and 2 <= plan.record_quantity(s) <= 20 and s != plan.lowercase_sku)
+               == plan.record_quantity(s) and 2 <= plan.record_quantity(s) <= 20 and s != plan.lowercase_sku
+               and plan.single_location(s))
     stock = plan.record_quantity(sku)
     with shared(ShopifySandbox, "sh") as sh, shared(BigCommerceSandbox, "bc") as bc, shared(MagentoSandbox, "mg") as mg:
         for sb, store in ((sh, "sh"), (bc, "bc"), (mg, "mg")):
@@ -42,6 +43,32 @@ def test_orders_take_shown_stock_until_none_is_left_on_every_platform():
             assert received["after"] == stock % 2 + 5
             forced = order(sb, store, sku, 100, force=True)  # an OMS import takes the units regardless
             assert forced["accepted"]
+
+
+def test_orders_without_a_location_are_routed_over_the_selling_locations_default_first():
+    """A SKU the catalog spread over several locations: orders take the storefront default's stock first, then the
+    next location's; every unit shown is sold, no more; the answer names where the order took from."""
+    plan = CatalogPlan(SEED, ITEMS)
+    with shared(ShopifySandbox, "sh", locations=6) as sh, shared(BigCommerceSandbox, "bc", locations=6) as bc, \
+            shared(MagentoSandbox, "mg", locations=6) as mg:
+        for sb, store, platform in ((sh, "sh", "shopify"), (bc, "bc", "bigcommerce"), (mg, "mg", "magento")):
+            truth = sb.truth(store)
+            items = {i["inventory_item_id"]: i["sku"] for i in truth["inventory_items"]}
+            per_sku: dict[str, list] = {}
+            for level in truth["inventory_levels"]:
+                if level["available"] > 0 and items[level["inventory_item_id"]].startswith("CAT-"):
+                    per_sku.setdefault(items[level["inventory_item_id"]], []).append(level)
+            sku, levels = next((s, lv) for s, lv in sorted(per_sku.items())
+                               if len(lv) > 1 and plan.policy(platform, s) == "deny")
+            stock = sum(lv["available"] for lv in levels)
+            assert stock == plan.quantity(platform, sku)
+            answers = [order(sb, store, sku, 1) for _ in range(stock + 2)]
+            assert [a["accepted"] for a in answers] == [True] * stock + [False, False], platform
+            assert [a["before"] for a in answers[:stock]] == list(range(stock, 0, -1))  # the total shown
+            assert len({a["location_id"] for a in answers[:stock]}) == len(levels)  # every location gave
+            left = [lv for lv in sb.truth(store)["inventory_levels"] if lv["inventory_item_id"] ==
+                    levels[0]["inventory_item_id"] and lv["available"] > 0]
+            assert left == [], platform
 
 
 def test_continue_policy_sells_past_zero_and_concurrent_orders_never_oversell_a_deny_item():

@@ -54,7 +54,7 @@ def _server(platform: str, items: int, seed: int) -> Iterator[Server]:
         ready = Path(tmp) / "ready"
         proc = subprocess.Popen(
             [str(VENV_BIN / "inventory-sandbox"), "serve", "--platform", platform, "--stores", store,
-             "--locations", "4", "--items", str(items), "--seed", str(seed), "--catalog", "shared",
+             "--locations", "6", "--items", str(items), "--seed", str(seed), "--catalog", "shared",
              "--ready-file", str(ready), *(["--quota", "100000"] if platform == "bigcommerce" else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:

@@ -81,6 +81,11 @@ def _add_sales(sub) -> None:
     sales.add_argument("--weights", default="",
                        help="share of orders per channel, e.g. shopify=2,bigcommerce=1,magento=1")
     sales.add_argument("--skus", type=int, help="sell only the first N shared SKUs")
+    sales.add_argument("--skip-cases", action="store_true",
+                       help="do not sell the SKUs of the seeded cases (their channels disagree on purpose)")
+    sales.add_argument("--mirror", action="store_true",
+                       help="take every accepted order from every other channel too, as a sync keeping them equal "
+                            "would (they keep showing the same stock)")
     sales.add_argument("--feed-lag", type=float, metavar="SECONDS",
                        help="feed every order taken elsewhere into the system of record this many simulated seconds "
                             "later (an OMS); default: no feed")
@@ -116,8 +121,9 @@ def sales(args: argparse.Namespace) -> int:
     try:
         sim = SalesSimulator.from_urls(
             urls, {name: getattr(args, f"{name}_store") for name in urls if getattr(args, f"{name}_store")},
-            skus=args.skus, seed=args.seed, days=days, speed=speed, rate=args.rate, demand=demand, weights=weights,
-            feed_lag_s=args.feed_lag, restock=restock, receiving=receiving, timeline_step_s=args.timeline_step)
+            skus=args.skus, skip_cases=args.skip_cases, seed=args.seed, days=days, speed=speed, rate=args.rate,
+            demand=demand, weights=weights, feed_lag_s=args.feed_lag, restock=restock, receiving=receiving,
+            timeline_step_s=args.timeline_step, mirror=args.mirror)
     except (ValueError, OSError) as exc:
         raise SystemExit(f"inventory-sandbox sales: {exc}") from None
     summary = sim.run()

@@ -16,7 +16,10 @@ bad_data (awkward values in one store, ``baddata.py``), and the storefront of th
                the shown stock under the store's lock (one atomic step): ``{"accepted", "before", "after",
                "policy", "sku", "inventory_item_id", "location_id"}``. Each platform's ``StoreData.place_order``
                says what "shows stock" means there; ``force`` takes the units even without stock (an order an OMS
-               imports into the system of record).
+               imports into the system of record). Without ``location_id`` the order is routed as the platform
+               routes online orders: over the locations that sell online, the storefront default first
+               (``route_order``); ``before``/``after`` are then those locations' total and ``location_id`` the first
+               one the order took from.
   POST receive {"store", "sku", "quantity", "location_id"?}  stock received at a location (``StoreData.receive``).
 """
 
@@ -27,6 +30,19 @@ from collections.abc import Iterable
 from . import catalog, webhooks
 from .faults import Fault
 from .server import Reply
+
+
+def route_order(quantity: int, shown: list[int]) -> list[int]:
+    """How many of ``quantity`` units each location gives, in routing order: what it shows, first location first;
+    what none of them shows (an order taken regardless: ``force``, or a ``CONTINUE`` item) from the first."""
+    taken, left = [], quantity
+    for units in shown:
+        take = min(max(units, 0), left)
+        taken.append(take)
+        left -= take
+    if taken and left:
+        taken[0] += left
+    return taken
 
 
 class ControlApp:

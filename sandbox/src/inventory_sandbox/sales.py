@@ -9,8 +9,11 @@ orders from the physical pool in the order they were accepted. An accepted order
 an **oversell**, counted per channel and SKU.
 
 Optional: an order feed into the system of record's store, ``feed_lag_s`` simulated seconds after each order
-accepted elsewhere (an OMS importing it: ``force`` takes the units whatever it shows); restocks that add units to
-the pool and to a receiving location (``POST /_sandbox/receive``).
+accepted elsewhere (an OMS importing it: ``force`` takes the units whatever it shows); ``mirror``: every accepted
+order taken from every other channel at once too (as a sync keeping the channels equal would), so they keep
+showing the same stock; ``skip_cases`` (``from_urls``): the SKUs of the shared catalog's seeded cases, whose
+channels disagree on purpose, are not sold; restocks that add units to the pool and to a receiving location
+(``POST /_sandbox/receive``).
 
 Time is simulated seconds from 0 to ``days * 86400``; ``speed`` simulated seconds pass per wall second (1 = real
 time, 1440 = a day a minute, 0 = as fast as the stores answer). The run returns (and the CLI writes) a JSON
@@ -112,7 +115,8 @@ class SalesSimulator:
                  weights: dict[str, float] | None = None, record_channel: str | None = None,
                  feed_lag_s: float | None = None, restock: Restock | None = None,
                  receiving: tuple[str, str | None] | None = None, timeline_step_s: float = 3600,
-                 start_date: str = "2026-01-05", schedule: list[tuple[float, str, str, int]] | None = None):
+                 start_date: str = "2026-01-05", schedule: list[tuple[float, str, str, int]] | None = None,
+                 mirror: bool = False):
         if not channels:
             raise ValueError("no channel to sell on")
         unknown = set(weights or {}) - set(channels)
@@ -134,14 +138,16 @@ class SalesSimulator:
         self.start_date = date.fromisoformat(start_date)
         self.rate = rate
         self.schedule = schedule  # (t, channel, sku, units): a fixed order stream instead of the demand processes
+        self.mirror = mirror
 
     # ------------------------------------------------------------------ construction from running servers
     @classmethod
     def from_urls(cls, urls: dict[str, str], stores: dict[str, str] | None = None, skus: int | None = None,
-                  **kwargs) -> SalesSimulator:
+                  skip_cases: bool = False, **kwargs) -> SalesSimulator:
         """Channels from running sandbox servers started with ``--catalog shared``: each server's first store (or
-        ``stores[name]``), how it lists each shared SKU, and the physical pool = the record's quantity per SKU."""
-        channels, scenario = {}, None
+        ``stores[name]``), how it lists each shared SKU, and the physical pool = the record's quantity per SKU
+        (without the SKUs of the seeded cases with ``skip_cases``)."""
+        channels, scenario, cases = {}, None, set()
         for name, url in urls.items():
             client = StoreClient(url)
             try:
@@ -154,8 +160,10 @@ class SalesSimulator:
                 raise ValueError(f"{name} at {url} does not serve the shared catalog (start it with --catalog shared)")
             mine = found["stores"][store]
             scenario = scenario or mine
+            cases |= {c["sku"] for c in mine["cases"]}
             channels[name] = Channel(name, url, store, {sku: v["listed_as"] for sku, v in mine["shared_skus"].items()})
-        physical = {sku: int(v["record_quantity"]) for sku, v in sorted(scenario["shared_skus"].items())}
+        physical = {sku: int(v["record_quantity"]) for sku, v in sorted(scenario["shared_skus"].items())
+                    if not (skip_cases and sku in cases)}
         if skus is not None:
             physical = dict(list(physical.items())[:skus])
         kwargs.setdefault("record_channel", scenario["record_channel"])
@@ -229,6 +237,7 @@ class SalesSimulator:
         self.timeline: dict[int, dict] = {}
         self.daily: dict[tuple[int, str, str], dict] = {}
         self.feed = {"sent": 0, "errors": 0}
+        self.mirrored = {"sent": 0, "errors": 0}
 
     def _order(self, clients, event: Event) -> Event | None:
         """Send one order; count it; fill it from the pool. Returns the event to feed to the record, if any."""
@@ -270,9 +279,24 @@ class SalesSimulator:
             bucket["oversells"] += 1
             self.oversells[name][sku] += 1
             self.per_sku[sku]["oversold_units"] += units - filled
+        if self.mirror:
+            self._mirror(clients, event)
         if self.feed_lag_s is not None and name != self.record_channel:
             return event
         return None
+
+    def _mirror(self, clients, event: Event) -> None:
+        """The accepted order taken from every other channel too (``force``: whatever they show)."""
+        for name, ch in self.channels.items():
+            if name == event.channel:
+                continue
+            try:
+                status, _ = clients[name].call("POST", "order", {
+                    "store": ch.store, "sku": ch.sku(event.sku), "quantity": event.units,
+                    "location_id": ch.location_id, "force": True})
+            except (OSError, http.client.HTTPException):
+                status = 0
+            self.mirrored["sent" if status == 200 else "errors"] += 1
 
     def _feed(self, clients, event: Event) -> None:
         ch = self.channels[self.record_channel]
@@ -308,7 +332,7 @@ class SalesSimulator:
             "feed_lag_s": self.feed_lag_s, "wall_seconds": round(wall_seconds, 3),
             "channels": {name: {"url": ch.url, "store": ch.store, **self.counts[name]}
                          for name, ch in self.channels.items()},
-            "totals": totals, "feed": self.feed,
+            "totals": totals, "feed": self.feed, "mirror": {"on": self.mirror, **self.mirrored},
             "oversells": {name: dict(sorted(per.items())) for name, per in self.oversells.items()},
             "skus": {sku: {"physical_start": self.physical_start[sku], "physical_end": self.physical[sku],
                            **self.per_sku[sku], "demand": self.processes[sku].as_dict()} for sku in self.skus},

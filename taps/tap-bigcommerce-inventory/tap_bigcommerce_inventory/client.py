@@ -8,7 +8,8 @@ retries); `streams.py` only declares *what* to fetch. The pieces:
   meets a 429 while the quota allows it.
 - `BigCommerceStream`: a `RESTStream` paging `meta.pagination` with the largest page each
   endpoint allows, retrying through the SDK's backoff hooks and turning problem+json bodies,
-  401/403 and non-JSON answers into one clear line.
+  401/403 and non-JSON answers into one clear line; `get_json` for the one-off requests (the default
+  location, the store's currency) through the same pacing, retries and errors.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import time
 import typing as t
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from singer_inventory_kit import InventoryStream, ThrottledError
 from singer_sdk import SchemaDirectory, StreamSchema
@@ -39,7 +41,12 @@ INVENTORY_MAX_PAGE = 1000
 #: First wait after a 429 that carries no rate-limit header (platform load): doubled each time.
 BARE_429_WAIT = 5.0
 BARE_429_MAX_WAIT = 120.0
-SCOPES_NEEDED = "store_v2_products_read_only, store_inventory_read_only, store_locations_read_only"
+SCOPE_INFORMATION = "store_v2_information_read_only"
+SCOPES_NEEDED = (
+    f"store_v2_products_read_only, store_inventory_read_only, store_locations_read_only, {SCOPE_INFORMATION}"
+)
+#: `GET /v2/store`: the store information, whose `currency` is the default currency catalog prices are in.
+STORE_INFORMATION = "/v2/store"
 
 H_LEFT = "x-rate-limit-requests-left"
 H_QUOTA = "x-rate-limit-requests-quota"
@@ -228,6 +235,22 @@ class BigCommerceStream(InventoryStream):
             )
         return self.request_records(context)
 
+    def get_json(self, path: str, params: dict[str, t.Any] | None = None) -> t.Any:  # noqa: ANN401
+        """One GET of `path` (under the API root) through the same pacing, retries and error handling."""
+        prepared = self.build_prepared_request(
+            method="GET", url=f"{self.url_base}{path}", params=params or {}, headers=self.http_headers,
+        )
+        return self.request_decorator(self._request)(prepared, None).json()
+
+    def store_currency(self) -> str | None:
+        """The store's default currency (`currency` of `GET /v2/store`, upper case), read once per run."""
+        tap = self._tap
+        if not tap.currency_read:  # type: ignore[attr-defined]
+            currency = str(self.get_json(STORE_INFORMATION).get("currency") or "").strip().upper()
+            tap.currency, tap.currency_read = currency or None, True  # type: ignore[attr-defined]
+            self.logger.info("Store %s: default currency %s", self.store_id, tap.currency)  # type: ignore[attr-defined]
+        return t.cast("str | None", tap.currency)  # type: ignore[attr-defined]
+
     # -- transport: pacing, retries, errors
 
     def wait_for_rate_limit(self) -> float:
@@ -260,7 +283,7 @@ class BigCommerceStream(InventoryStream):
         self.pacer.observe(response)
         status = response.status_code
         where = f"for store {self.store_id} in stream {self.name}"
-        url = f"{self.url_base}{self.path}"
+        url = (response.url or "").split("?")[0] or f"{self.url_base}{self.path}"
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             wait = self._throttle_wait(response)
             # The wait covers the reset; the next answer tells the new window's state.
@@ -273,8 +296,9 @@ class BigCommerceStream(InventoryStream):
                    f"and store_hash ({_problem_text(body)})")
             raise FatalAPIError(msg)
         if status == HTTPStatus.FORBIDDEN and body is not None:
+            scope = SCOPE_INFORMATION if is_store_information(response) else self.required_scope
             msg = (f"BigCommerce denied access (HTTP 403) {where}: the access token is missing scope "
-                   f"{self.required_scope} (the tap needs {SCOPES_NEEDED}; {_problem_text(body)})")
+                   f"{scope} (the tap needs {SCOPES_NEEDED}; {_problem_text(body)})")
             raise FatalAPIError(msg)
         if body is None:
             # An HTML page (firewall, maintenance), a truncated or malformed body: retried.
@@ -290,7 +314,11 @@ class BigCommerceStream(InventoryStream):
             raise FatalAPIError(msg)
         if status >= HTTPStatus.BAD_REQUEST:
             raise FatalAPIError(f"BigCommerce answered HTTP {status} {where} at {url}: {_problem_text(body)}")
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        if is_store_information(response):  # a v2 answer: the object itself
+            if not isinstance(body, dict):
+                msg = f"unexpected answer from {url} (HTTP {status}) {where}: not a JSON object"
+                raise RetriableAPIError(msg, response)
+        elif not isinstance(body, dict) or not isinstance(body.get("data"), list):
             msg = f"unexpected answer from {url} (HTTP {status}) {where}: no `data` list"
             raise RetriableAPIError(msg, response)
 
@@ -302,8 +330,15 @@ class BigCommerceStream(InventoryStream):
             return None
 
 
+def is_store_information(response: requests.Response) -> bool:
+    """Whether the answer is the store information's (`GET /v2/store`)."""
+    return urlsplit(response.url or "").path.rstrip("/").endswith(STORE_INFORMATION)
+
+
 def _problem_text(body: t.Any) -> str:  # noqa: ANN401
-    """A problem+json body (`{status, title, type, errors}`) as one line."""
+    """A problem+json body (`{status, title, type, errors}`) or a v2 error list (`[{status, message}]`): one line."""
+    if isinstance(body, list) and body and all(isinstance(e, dict) for e in body):
+        return "; ".join(" ".join(str(e.get("message") or e).split()) for e in body)[:300]
     if not isinstance(body, dict):
         return " ".join(str(body).split())[:200]
     title = " ".join(str(body.get("title") or body.get("message") or "no title").split())
@@ -316,4 +351,4 @@ def _problem_text(body: t.Any) -> str:  # noqa: ANN401
     return f"{title}{detail}"[:300]
 
 
-__all__ = ["BigCommerceStream", "MetaPaginator", "QuotaPacer", "id_str", "lower_headers"]
+__all__ = ["BigCommerceStream", "MetaPaginator", "QuotaPacer", "id_str", "is_store_information", "lower_headers"]

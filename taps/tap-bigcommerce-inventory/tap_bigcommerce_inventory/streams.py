@@ -11,10 +11,15 @@ from tap_bigcommerce_inventory.client import CATALOG_MAX_PAGE, INVENTORY_MAX_PAG
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk.helpers.types import Context
 
 
 class LocationsStream(BigCommerceStream):
-    """Every inventory location, disabled ones included; a full snapshot every run."""
+    """Every inventory location, disabled ones included; a full snapshot every run.
+
+    A location in the answer does not say whether it is the store's default: the default is the one the
+    `is_default=true` filter returns, asked once before the list.
+    """
 
     name = "locations"
     path = "/v3/inventory/locations"
@@ -22,6 +27,15 @@ class LocationsStream(BigCommerceStream):
     replication_key = None
     max_page_size = INVENTORY_MAX_PAGE
     required_scope = "store_locations_read_only"
+    _default_id: str | None = None
+
+    def read_rows(self, context: Context | None) -> t.Iterable[dict]:
+        """The default location's id (`is_default=true`), then every location."""
+        found = self.get_json(self.path, {"is_default": "true", "limit": 1})["data"]
+        self._default_id = id_str(found[0].get("id")) if found else None
+        if self._default_id is None:
+            self.logger.warning("Store %s reports no default location: is_default is null", self.store_id)
+        return super().read_rows(context)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Location -> `locations` row."""
@@ -34,7 +48,7 @@ class LocationsStream(BigCommerceStream):
                 "updated_at": utc_z(loc.get("updated_at")),
                 "location_code": loc.get("code"),
                 "location_type": loc.get("type_id"),
-                "is_default": loc.get("is_default", loc["id"] == 1),
+                "is_default": None if self._default_id is None else id_str(loc["id"]) == self._default_id,
                 "time_zone": loc.get("time_zone"),
                 "managed_by_external_source": loc.get("managed_by_external_source"),
                 "storefront_visibility": loc.get("storefront_visibility"),
@@ -58,6 +72,12 @@ class InventoryItemsStream(BigCommerceStream):
     extra_params: t.ClassVar[dict[str, str]] = {"include": "variants", "sort": "id", "direction": "asc"}
     filter_by_date_modified = True
     required_scope = "store_v2_products_read_only"
+    _currency: str | None = None
+
+    def read_rows(self, context: Context | None) -> t.Iterable[dict]:
+        """The store's default currency (catalog prices are in it), then the products."""
+        self._currency = self.store_currency()
+        return super().read_rows(context)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Product with variants -> one `inventory_items` row per variant."""
@@ -75,7 +95,7 @@ class InventoryItemsStream(BigCommerceStream):
                     "is_tracked": None if tracking is None else tracking != "none",
                     "oversell_policy": None,
                     "unit_cost": None if cost is None else float(cost),
-                    "currency": None,
+                    "currency": self._currency,
                     "updated_at": utc_z(product.get("date_modified")),
                     "inventory_tracking": tracking,
                     "inventory_warning_level": variant.get("inventory_warning_level"),

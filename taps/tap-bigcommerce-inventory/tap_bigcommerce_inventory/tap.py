@@ -36,8 +36,9 @@ class TapBigCommerceInventory(InventoryTap):
             title="Access Token",
             description=(
                 "API account access token, sent as `X-Auth-Token`. Needs the read-only scopes Products "
-                "(store_v2_products_read_only), Inventory (store_inventory_read_only) and Locations "
-                "(store_locations_read_only)."
+                "(store_v2_products_read_only), Inventory (store_inventory_read_only), Locations "
+                "(store_locations_read_only) and Information & Settings (store_v2_information_read_only, for the "
+                "store's default currency)."
             ),
         ),
         settings.start_date(
@@ -83,8 +84,10 @@ class TapBigCommerceInventory(InventoryTap):
     connection_check = BigCommerceConnectionTest
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
-        """Start a run: one start time and one quota pacer shared by all streams."""
+        """Start a run: one start time, one quota pacer and the store's currency (read once) shared by all streams."""
         self.pacer = QuotaPacer()
+        self.currency: str | None = None
+        self.currency_read = False
         super().__init__(*args, **kwargs)
         self.pacer.logger = self.logger
 

@@ -26,17 +26,29 @@ def limits(left: int, reset_ms: int = 1000, quota: int = 150, window: int = 3000
 
 
 def page(data: list, current: int, total_pages: int, per_page: int = 1000) -> dict:
+    """A v3 list answer; its links are strings, `previous` and `next` only when there is such a page."""
+    links = {"previous": f"?page={current - 1}&limit={per_page}"} if current > 1 else {}
+    links["current"] = f"?page={current}&limit={per_page}"
+    if current < total_pages:
+        links["next"] = f"?page={current + 1}&limit={per_page}"
     return {"data": data, "meta": {"pagination": {"total": 0, "count": len(data), "per_page": per_page,
-                                                  "current_page": current, "total_pages": total_pages, "links": {}}}}
+                                                  "current_page": current, "total_pages": total_pages,
+                                                  "links": links}}}
 
 
+# Shaped like the examples of BigCommerce's reference (locations.v3.yml, products_catalog.v3.yml,
+# store_information.v2.yml): a location has no `is_default` field, a variant's `sku_id` is an integer.
 LOCATION = {"id": 1, "code": "BC-LOCATION-1", "label": "Default", "type_id": "PHYSICAL", "enabled": True,
             "managed_by_external_source": False, "time_zone": "UTC", "created_at": "2025-01-01T00:00:00+00:00",
-            "updated_at": "2025-01-02T10:00:00+00:00", "address": {"city": "Austin"}, "is_default": True}
+            "updated_at": "2025-01-02T10:00:00+00:00", "address": {"city": "Austin"}}
 PRODUCT = {"id": 120, "name": "Mug", "inventory_tracking": "product", "base_variant_id": 79, "cost_price": 3.5,
            "date_created": "2025-01-01T00:00:00+00:00", "date_modified": "2025-03-01T12:00:00+00:00",
-           "variants": [{"id": 79, "product_id": 120, "sku": "RE-130", "sku_id": None, "cost_price": 3.5,
+           "variants": [{"id": 79, "product_id": 120, "sku": "RE-130", "sku_id": 70, "cost_price": 3.5,
                          "inventory_warning_level": 2, "bin_picking_number": "A1", "purchasing_disabled": False}]}
+STORE = {"id": "abc123", "domain": "my-awesome.store", "secure_url": "https://my-awesome.store", "status": "live",
+         "name": "BigCommerce", "language": "en", "currency": "USD", "currency_symbol": "$", "decimal_separator": ".",
+         "thousands_separator": ",", "decimal_places": 2, "currency_symbol_location": "left",
+         "default_channel_id": 1}
 ITEM = {"identity": {"sku": "RE-130", "variant_id": 79, "product_id": 120, "sku_id": 55},
         "locations": [{"location_id": 1, "location_code": "BC-LOCATION-1", "location_name": "Default",
                        "available_to_sell": 10, "total_inventory_onhand": 11, "location_enabled": True,
@@ -46,6 +58,12 @@ ITEM = {"identity": {"sku": "RE-130", "variant_id": 79, "product_id": 120, "sku_
 
 def add_all(rsps: responses.RequestsMock, headers: dict | None = None) -> None:
     rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1), headers=headers or limits(100))
+    add_items(rsps, headers)
+
+
+def add_items(rsps: responses.RequestsMock, headers: dict | None = None) -> None:
+    """Everything but the locations: the store information, the products, the inventory items."""
+    rsps.get(f"{API}/v2/store", json=STORE, headers=headers or limits(100))
     rsps.get(f"{API}/v3/catalog/products", json=page([PRODUCT], 1, 1, 250), headers=headers or limits(100))
     rsps.get(f"{API}/v3/inventory/items", json=page([ITEM], 1, 1), headers=headers or limits(100))
 
@@ -83,8 +101,51 @@ def test_records_are_normalized() -> None:
         ("locations", True), ("inventory_items", True), ("inventory_levels", True)}
 
 
+def test_default_location_is_the_one_the_is_default_filter_returns() -> None:
+    """Locations carry no `is_default`: the tap asks `is_default=true` once and marks that one (not id 1)."""
+    other = {**LOCATION, "id": 2, "code": "LOC-002", "label": "Warehouse"}
+    with responses.RequestsMock() as rsps:
+        add_items(rsps)
+        rsps.get(f"{API}/v3/inventory/locations", json=page([other], 1, 1), headers=limits(100),
+                 match=[responses.matchers.query_param_matcher({"is_default": "true", "limit": "1"})])
+        rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION, other], 1, 1), headers=limits(100),
+                 match=[responses.matchers.query_param_matcher({"limit": "1000", "page": "1"})])
+        run = run_tap(CONFIG)
+        asked = [params_of(c) for c in rsps.calls if urlsplit(c.request.url).path.endswith("/locations")]
+    assert asked[0] == {"is_default": "true", "limit": "1"}
+    assert {r["location_id"]: r["is_default"] for r in run.records["locations"]} == {"1": False, "2": True}
+
+
+def test_no_default_location_found_leaves_is_default_null() -> None:
+    with responses.RequestsMock() as rsps:
+        add_items(rsps)
+        rsps.get(f"{API}/v3/inventory/locations", json=page([], 1, 0), headers=limits(100),
+                 match=[responses.matchers.query_param_matcher({"is_default": "true", "limit": "1"})])
+        rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1), headers=limits(100))
+        run = run_tap(CONFIG)
+    assert [r["is_default"] for r in run.records["locations"]] == [None]
+
+
+def test_currency_is_the_store_default_read_once_per_run() -> None:
+    second = {**PRODUCT, "id": 121, "base_variant_id": 80,
+              "variants": [{**PRODUCT["variants"][0], "id": 80, "product_id": 121, "sku": "RE-131", "sku_id": 71}]}
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{API}/v2/store", json={**STORE, "currency": "eur"}, headers=limits(100))
+        rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1), headers=limits(100))
+        for n, product in ((1, PRODUCT), (2, second)):
+            rsps.get(f"{API}/v3/catalog/products", json=page([product], n, 2, 250), headers=limits(100),
+                     match=[responses.matchers.query_param_matcher({"page": str(n)}, strict_match=False)])
+        rsps.get(f"{API}/v3/inventory/items", json=page([ITEM], 1, 1), headers=limits(100))
+        run = run_tap(CONFIG)
+        store_calls = [c for c in rsps.calls if urlsplit(c.request.url).path.endswith("/v2/store")]
+    assert len(store_calls) == 1
+    assert [(r["sku"], r["currency"], r["sku_id"]) for r in run.records["inventory_items"]] == [
+        ("RE-130", "EUR", "70"), ("RE-131", "EUR", "71")]
+
+
 def test_paging_uses_largest_pages_and_stops_at_total_pages() -> None:
     with responses.RequestsMock() as rsps:
+        rsps.get(f"{API}/v2/store", json=STORE, headers=limits(100))
         rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1), headers=limits(100))
         rsps.get(f"{API}/v3/catalog/products", json=page([PRODUCT], 1, 1, 250), headers=limits(100))
         for n in (1, 2, 3):
@@ -102,7 +163,8 @@ def test_page_size_setting_is_capped_per_endpoint() -> None:
     with responses.RequestsMock() as rsps:
         add_all(rsps)
         run_tap({**CONFIG, "page_size": 500})
-        by_path = {urlsplit(c.request.url).path: params_of(c)["limit"] for c in rsps.calls}
+        by_path = {urlsplit(c.request.url).path: params_of(c)["limit"] for c in rsps.calls
+                   if "limit" in params_of(c) and "is_default" not in params_of(c)}
     assert by_path == {"/stores/abc123/v3/inventory/locations": "500", "/stores/abc123/v3/catalog/products": "250",
                        "/stores/abc123/v3/inventory/items": "500"}
 
@@ -129,8 +191,9 @@ def test_date_modified_min_is_always_a_full_utc_timestamp() -> None:
 
 
 def test_pacer_waits_for_the_reset_when_the_window_is_used_up(sleeps: list[float]) -> None:
-    # Streams sync in name order: inventory_items (products), inventory_levels, locations.
+    # Streams sync in name order: inventory_items (store information, products), inventory_levels, locations.
     with responses.RequestsMock() as rsps:
+        rsps.get(f"{API}/v2/store", json=STORE, headers=limits(5, 800))
         rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1), headers=limits(1, 800))
         rsps.get(f"{API}/v3/catalog/products", json=page([PRODUCT], 1, 1, 250), headers=limits(0, 700))
         rsps.get(f"{API}/v3/inventory/items", json=page([ITEM], 1, 1), headers=limits(149, 30000))
@@ -141,6 +204,7 @@ def test_pacer_waits_for_the_reset_when_the_window_is_used_up(sleeps: list[float
 
 def test_pacer_reads_lower_case_headers(sleeps: list[float]) -> None:
     with responses.RequestsMock() as rsps:
+        rsps.get(f"{API}/v2/store", json=STORE, headers=limits(10, lower=True))
         rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1), headers=limits(10, lower=True))
         rsps.get(f"{API}/v3/catalog/products", json=page([PRODUCT], 1, 1, 250), headers=limits(0, 900, lower=True))
         rsps.get(f"{API}/v3/inventory/items", json=page([ITEM], 1, 1), headers=limits(9, lower=True))
@@ -206,13 +270,14 @@ def fatal_message(rsps_setup: t.Callable[[responses.RequestsMock], None], config
 
 
 def test_401_names_the_token() -> None:
-    msg = fatal_message(lambda r: r.get(f"{API}/v3/catalog/products", status=401, json={
-        "status": 401, "title": "No valid credentials were found in this request", **PROBLEM}))
+    msg = fatal_message(lambda r: r.get(f"{API}/v2/store", status=401, json=[
+        {"status": 401, "message": "No valid credentials were found in this request"}]))
     assert msg.startswith("BigCommerce rejected the access token (HTTP 401) for store abc123: check access_token")
 
 
 def test_403_names_the_missing_scope() -> None:
     def setup(rsps: responses.RequestsMock) -> None:
+        rsps.get(f"{API}/v2/store", json=STORE)
         rsps.get(f"{API}/v3/inventory/locations", json=page([LOCATION], 1, 1))
         rsps.get(f"{API}/v3/catalog/products", json=page([PRODUCT], 1, 1, 250))
         rsps.get(f"{API}/v3/inventory/items", status=403, json={
@@ -222,10 +287,22 @@ def test_403_names_the_missing_scope() -> None:
     assert "in stream inventory_levels: the access token is missing scope store_inventory_read_only" in msg
 
 
+def test_403_on_the_store_information_names_its_scope() -> None:
+    msg = fatal_message(lambda r: r.get(f"{API}/v2/store", status=403, json=[
+        {"status": 403, "message": "You don't have a required scope to access the endpoint"}]))
+    assert ("in stream inventory_items: the access token is missing scope store_v2_information_read_only "
+            "(the tap needs store_v2_products_read_only, store_inventory_read_only, store_locations_read_only, "
+            "store_v2_information_read_only; You don't have a required scope to access the endpoint)") in msg
+
+
 def test_problem_json_becomes_one_line() -> None:
-    msg = fatal_message(lambda r: r.get(f"{API}/v3/catalog/products", status=422, json={
-        "status": 422, "title": "The filter(s): limit are not\n valid", "type": PROBLEM["type"],
-        "errors": {"limit": "must be an integer"}}))
+    def setup(rsps: responses.RequestsMock) -> None:
+        rsps.get(f"{API}/v2/store", json=STORE)
+        rsps.get(f"{API}/v3/catalog/products", status=422, json={
+            "status": 422, "title": "The filter(s): limit are not\n valid", "type": PROBLEM["type"],
+            "errors": {"limit": "must be an integer"}})
+
+    msg = fatal_message(setup)
     assert msg == ("BigCommerce answered HTTP 422 for store abc123 in stream inventory_items at "
                    f"{API}/v3/catalog/products: The filter(s): limit are not valid (limit: must be an integer)")
 
@@ -234,6 +311,7 @@ def test_html_answers_are_retried_then_one_clear_line(sleeps: list[float]) -> No
     page_html = "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>down</body></html>"
 
     def setup(rsps: responses.RequestsMock) -> None:
+        rsps.get(f"{API}/v2/store", json=STORE)
         for _ in range(3):
             rsps.get(f"{API}/v3/catalog/products", status=503, body=page_html, content_type="text/html")
 

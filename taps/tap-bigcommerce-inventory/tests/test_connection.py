@@ -1,7 +1,8 @@
 """`--test` for a person with new credentials: one line per stream and a verdict, exit 1 when it cannot sync.
 
 Offline with `responses`, then through the console script against the sandbox store with a good token, a
-wrong token, and an API account without the Inventory scope (`store_inventory_read_only`).
+wrong token, and API accounts without the Inventory scope (`store_inventory_read_only`) or without the
+Information & Settings scope (`store_v2_information_read_only`, for the store's currency).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import responses
 from conftest import run_cli
 from singer_inventory_kit.connection import connection_test
-from test_client import API, CONFIG, ITEM, LOCATION, PROBLEM, PRODUCT, limits, page
+from test_client import API, CONFIG, ITEM, LOCATION, PROBLEM, PRODUCT, STORE, limits, page
 
 from tap_bigcommerce_inventory.tap import TapBigCommerceInventory
 
@@ -29,6 +30,8 @@ def answer(items_status: int = 200, all_status: int = 200) -> str:
     """Run the check in-process against `responses`; return what it printed."""
     out = io.StringIO()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        store = {200: STORE, 401: [{"status": 401, "message": REJECTED["title"]}]}.get(all_status, STORE)
+        rsps.get(f"{API}/v2/store", status=all_status if all_status == 401 else 200, json=store, headers=limits(100))
         for path, body, per_page in (("inventory/locations", LOCATION, 1000), ("catalog/products", PRODUCT, 250),
                                      ("inventory/items", ITEM, 1000)):
             status = items_status if path == "inventory/items" and items_status != 200 else all_status
@@ -70,10 +73,12 @@ def test_rejected_token_says_so() -> None:
     [
         (None, None, 0, "Ready: every stream can sync"),
         (None, "bc_wrong_token", 1, "BAD CREDENTIALS"),
-        (["store_v2_products_read_only", "store_locations_read_only"], None, 1,
+        (["store_v2_products_read_only", "store_locations_read_only", "store_v2_information_read_only"], None, 1,
          "missing scopes store_inventory_read_only"),
+        (["store_v2_products_read_only", "store_locations_read_only", "store_inventory_read_only"], None, 1,
+         "missing scopes store_v2_information_read_only"),
     ],
-    ids=["good", "wrong-token", "no-inventory-scope"],
+    ids=["good", "wrong-token", "no-inventory-scope", "no-information-scope"],
 )
 def test_console_script_against_the_sandbox(
     sandbox: Sandbox, tmp_path: Path, scopes: list[str] | None, token: str | None, code: int, expect: str

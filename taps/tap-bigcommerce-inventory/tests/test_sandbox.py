@@ -48,6 +48,22 @@ def test_full_sync_equals_ground_truth(sandbox: Sandbox) -> None:
     assert {r["store_id"] for s in KEYS for r in run.records[s]} == {sandbox.store}
     assert any(not r["is_active"] for r in run.records["locations"])
     assert any(not r["is_tracked"] for r in run.records["inventory_items"])
+    # what the answers do not carry, found the documented way: the default location and the currency
+    assert [r["location_id"] for r in run.records["locations"] if r["is_default"]] == ["1"]
+    assert {r["currency"] for r in run.records["inventory_items"]} == {"USD"}
+    assert all(r["sku_id"] for r in run.records["inventory_items"])
+
+
+def test_currency_follows_the_store_default(sandbox: Sandbox) -> None:
+    sandbox.reset()
+    sandbox.control("POST", "config", {"currency": "EUR"})
+    try:
+        run = run_tap(sandbox.config())
+    finally:
+        sandbox.control("POST", "config", {"currency": "USD"})
+    assert {r["currency"] for r in run.records["inventory_items"]} == {"EUR"}
+    calls = [c for c in sandbox.log()["calls"] if c["path"] == "v2/store"]
+    assert len(calls) == 1  # once per run
 
 
 @pytest.mark.parametrize("lowercase", [False, True], ids=["Headers", "lower-case-headers"])
@@ -137,12 +153,13 @@ def test_cli_connection_test_and_clear_auth_errors(sandbox: Sandbox, tmp_path: P
     assert bad.returncode != 0
     assert "BigCommerce rejected the access token (HTTP 401) for store demostore: check access_token" in bad.stderr
     assert "bc_wrong_token_value" not in bad.stderr
-    sandbox.control("POST", "config", {"scopes": ["store_v2_products_read_only", "store_locations_read_only"]})
+    sandbox.control("POST", "config", {"scopes": ["store_v2_products_read_only", "store_locations_read_only",
+                                                  "store_v2_information_read_only"]})
     try:
         denied = run_cli(config=sandbox.config(), tmp_path=tmp_path)
     finally:
         sandbox.control("POST", "config", {"scopes": ["store_v2_products_read_only", "store_inventory_read_only",
-                                                      "store_locations_read_only", "store_inventory"]})
+                                                      "store_locations_read_only", "store_v2_information_read_only"]})
     assert denied.returncode != 0
     assert ("BigCommerce denied access (HTTP 403) for store demostore in stream inventory_levels: "
             "the access token is missing scope store_inventory_read_only") in denied.stderr
@@ -155,6 +172,6 @@ def test_html_that_outlasts_retries_ends_in_one_clear_line(sandbox: Sandbox, tmp
     result = run_cli(config=sandbox.config(max_retries=1), tmp_path=tmp_path)
     sandbox.reset()
     assert result.returncode != 0
-    endpoint = f"{sandbox.url}/stores/{sandbox.store}/v3/catalog/products"
+    endpoint = f"{sandbox.url}/stores/{sandbox.store}/v2/store"  # the run's first request
     assert f"expected JSON from {endpoint}, got text/html" in result.stderr
     assert sandbox.token not in result.stderr

@@ -31,7 +31,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_magento_inventory import schemas
-from tap_magento_inventory.lookups import CatalogLookups, StockFlags
+from tap_magento_inventory.lookups import CatalogLookups, StockFlags, StoreView
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -49,6 +49,9 @@ TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 #: `qty` bound for /V1/stockItems/lowStock so that it lists every stock item.
 ALL_STOCK_QTY = 1_000_000_000
+
+#: The store views' configuration (base currency, base URLs); ACL resource Magento_Backend::store.
+STORE_CONFIGS = "/V1/store/storeConfigs"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -350,6 +353,29 @@ class MagentoStream(InventoryStream):
 
     # -- what the run looks up once (lookups.CatalogLookups)
 
+    @property
+    def store_label(self) -> str:
+        """How messages name the store, without asking it anything (the tap's `store_label`)."""
+        return t.cast("str", self._tap.store_label)  # type: ignore[attr-defined]
+
+    def store_view(self) -> StoreView:
+        """The configuration of the store view the tap reads (`store_code`), read once per run."""
+        return self.lookups.store_view(self._read_store_view)
+
+    def _read_store_view(self) -> StoreView:
+        """`/V1/store/storeConfigs` for `store_code` (for `all`, every store view: the first one, the default)."""
+        code = self.config.get("store_code", "default")
+        views = self.get_json(STORE_CONFIGS, {} if code == "all" else {"storeCodes[]": code})
+        views = [v for v in views if isinstance(v, dict)] if isinstance(views, list) else []
+        mine = [v for v in views if v.get("code") == code] or (
+            sorted(views, key=lambda v: v.get("id") or 0)[:1] if code == "all" else []
+        )
+        if not mine:
+            msg = (f"Magento store {self.store_label}: GET {STORE_CONFIGS} lists no store view {code!r}: "
+                   "check store_code")
+            raise MagentoAPIError(msg, HTTPStatus.NOT_FOUND, msg)
+        return StoreView.of(mine[0])
+
     def msi_enabled(self) -> bool:
         """Whether the store answers the MSI routes; a JSON 404 means single-source (legacy) mode."""
         return self.lookups.msi_enabled(self._probe_msi)
@@ -363,7 +389,7 @@ class MagentoStream(InventoryStream):
             self.logger.info(
                 "Store %s has no MSI routes (HTTP 404 on /V1/inventory/sources): reading legacy stock "
                 "items as one source `default` and one stock `1`",
-                self.store_id,
+                self.store_label,
             )
             return False
         return True
@@ -413,13 +439,13 @@ class MagentoStream(InventoryStream):
     def gave_up_message(self, exc: BaseException) -> str:
         """Retries used up: one line naming the store."""
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        return f"Magento store {self.store_id}: gave up after {self.tries_text()}: {detail}"
+        return f"Magento store {self.store_label}: gave up after {self.tries_text()}: {detail}"
 
     def validate_response(self, response: requests.Response) -> None:
         """Magento errors, and HTML pages from the hosting layer, as one clear line each."""
         status = response.status_code
         path = urlsplit(response.url).path
-        where = f"Magento store {self.store_id}, GET {path}"
+        where = f"Magento store {self.store_label}, GET {path}"
         try:
             body = response.json()
         except ValueError:

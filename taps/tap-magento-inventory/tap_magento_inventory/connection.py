@@ -2,7 +2,8 @@
 
 Magento answers 401 "The consumer isn't authorized to access <resource>" both for wrong credentials and for a
 missing ACL resource. One stream refused while another was read means a missing resource; every stream refused
-means the credentials (or an integration without any of the resources).
+means the credentials (or an integration without any of the resources). Without `store_id` every stream first
+reads the store view's address (Magento_Backend::store): when that is all that was refused, it may be either.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from singer_inventory_kit.connection import Check, ConnectionTest, Outcome
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
+STORE_RESOURCE = "Magento_Backend::store"
 BAD_CREDENTIALS = (
     "bad credentials",
     "check access_token (or the OAuth settings) and auth_method; with Bearer, Magento 2.4.4+ needs 'Allow OAuth "
@@ -49,5 +51,9 @@ class MagentoConnectionTest(ConnectionTest):
         """Nothing could be read: the credentials, not one resource."""
         refused = [c for c in checks if c.outcome == "missing ACL resource"]
         if refused and not any(c.outcome == "ok" for c in checks):
+            store_view_only = {c.scope for c in refused} == {STORE_RESOURCE}
             for c in refused:
                 c.outcome, c.advice, c.scope = *BAD_CREDENTIALS, ""
+                if store_view_only:
+                    c.advice += (f"; if they are right, tick {STORE_RESOURCE}: without store_id the tap reads the "
+                                 "store view's address with it")

@@ -1,9 +1,11 @@
 """What the tap looks up about a store's catalog once per run: `CatalogLookups`, owned by the tap and handed to
 its streams.
 
-Three facts several streams need, each read once by whichever stream needs it first, in whatever order the
+Four facts several streams need, each read once by whichever stream needs it first, in whatever order the
 streams sync:
 
+- the store view's configuration (`/V1/store/storeConfigs`): its base currency, in which product costs are,
+  and its secure base URL, whose host is the default `store_id`;
 - whether the store has MSI (a JSON 404 on `/V1/inventory/sources` means single-source, legacy stock items);
 - the legacy stock items (`/V1/stockItems/lowStock`): tracking and backorders for inventory_items, and the stock
   itself for the levels of a store without MSI; several threads may ask at once;
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from urllib.parse import urlsplit
 
 
 class StockFlags(t.NamedTuple):
@@ -46,6 +49,25 @@ class StockFlags(t.NamedTuple):
         return cls(*(item.get(name) for name in cls._fields))
 
 
+class StoreView(t.NamedTuple):
+    """What the tap reads of the store view's entry in `/V1/store/storeConfigs`."""
+
+    code: str | None
+    base_currency_code: str | None
+    secure_base_url: str | None
+
+    @classmethod
+    def of(cls, entry: dict) -> StoreView:
+        """One entry of the storeConfigs list."""
+        currency = str(entry.get("base_currency_code") or "").strip().upper()
+        return cls(entry.get("code"), currency or None, entry.get("secure_base_url") or None)
+
+    @property
+    def host(self) -> str | None:
+        """The host of the secure base URL (`https://shop.example.com/` -> `shop.example.com`)."""
+        return urlsplit(self.secure_base_url or "").hostname
+
+
 class CatalogLookups:
     """MSI or not, legacy stock flags by product id, product ids by SKU: looked up once per run, shared."""
 
@@ -54,6 +76,8 @@ class CatalogLookups:
         self._levels_selected = levels_selected
         self._levels_read = False
         self._lock = threading.Lock()
+        #: The store view's configuration (None: not read yet).
+        self.view: StoreView | None = None
         #: Whether the store answers the MSI routes (None: not asked yet).
         self.msi: bool | None = None
         #: product_id -> what the tap reads of its legacy stock item (None: not read, or let go).
@@ -63,6 +87,15 @@ class CatalogLookups:
         self.sku_ids: dict[str, int | str] = {}
         #: Whether every product's id was listed in this run (a full read of the products, or the one id pass).
         self.every_id_known = False
+
+    # -- the store view
+
+    def store_view(self, read: t.Callable[[], StoreView]) -> StoreView:
+        """The store view's configuration; `read()` asks the store the first time (once, whichever thread asks)."""
+        with self._lock:
+            if self.view is None:
+                self.view = read()
+            return self.view
 
     # -- MSI
 
@@ -120,4 +153,4 @@ class CatalogLookups:
         self.every_id_known = False
 
 
-__all__ = ["CatalogLookups", "StockFlags"]
+__all__ = ["CatalogLookups", "StockFlags", "StoreView"]

@@ -145,6 +145,7 @@ class InventoryItemsStream(MagentoStream):
     _keep_ids = False
     #: Products this read returns (`total_count` of its first page); None before the first page.
     _to_read: int | None = None
+    _currency: str | None = None
 
     def filter_groups(self) -> list[list[Filter]]:
         """`updated_at gteq` the start of this read (same-second rows are re-read, never lost)."""
@@ -155,6 +156,7 @@ class InventoryItemsStream(MagentoStream):
         self._since = self.since_window()
         self._full_snapshot_now = self._since is None
         self._to_read = None
+        self._currency = self.store_view().base_currency_code  # product costs are in the base currency
         self._keep_ids = self.lookups.keeps_product_ids  # inventory_levels is still to come: it reuses the ids
         self.logger.info("Reading products %s", f"updated since {self._since}" if self._since else "in full")
         yield from self.request_records(context)
@@ -201,7 +203,7 @@ class InventoryItemsStream(MagentoStream):
             "is_tracked": tracked,
             "oversell_policy": oversell,
             "unit_cost": _number(_attribute(row, "cost")),
-            "currency": None,
+            "currency": self._currency,
             "updated_at": utc_z(row.get("updated_at")),
             "name": row.get("name"),
             "type_id": row.get("type_id"),

@@ -23,6 +23,8 @@ from tap_magento_inventory.streams import (
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
+    from tap_magento_inventory.client import MagentoStream
+
 OAUTH_SETTINGS = ("consumer_key", "consumer_secret", "access_token_secret")
 
 
@@ -53,7 +55,12 @@ class TapMagentoInventory(InventoryTap):
             "store_id",
             th.StringType(min_length=1),
             title="Store ID",
-            description="Value of `store_id` in every record. Default: the host name of `base_url`.",
+            description=(
+                "Value of `store_id` in every record. Default: the host name of the store view's own secure "
+                "base URL (`secure_base_url` of `/V1/store/storeConfigs`, e.g. `shop.example.com`), which "
+                "stays the same whichever address `base_url` reaches the store by; the host of `base_url` when "
+                "the store view has none."
+            ),
         ),
         th.Property(
             "auth_method",
@@ -75,8 +82,9 @@ class TapMagentoInventory(InventoryTap):
             description=(
                 "Integration access token (System > Extensions > Integrations). Needs the ACL resources "
                 "Magento_Catalog::products, Magento_CatalogInventory::cataloginventory, "
-                "Magento_InventoryApi::source, Magento_InventoryApi::stock (and Magento_InventorySalesApi::stock "
-                "for salable quantities)."
+                "Magento_InventoryApi::source, Magento_InventoryApi::stock, Magento_Backend::store (Stores > "
+                "Settings > All Stores: the store view's currency and address) and Magento_InventorySalesApi::stock "
+                "for salable quantities."
             ),
         ),
         th.Property(
@@ -160,12 +168,36 @@ class TapMagentoInventory(InventoryTap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
         """Start a run: one start time, and the catalog lookups its streams share."""
         self.lookups = CatalogLookups(levels_selected=lambda: self.streams["inventory_levels"].selected)
+        self._default_store_id: str | None = None
         super().__init__(*args, **kwargs)
 
     @property
     def store_id(self) -> str:
-        """`store_id` setting, or the host of `base_url`."""
-        return t.cast("str", self.config.get("store_id") or urlsplit(self.config["base_url"]).hostname or "magento")
+        """`store_id` setting, else the host of the store view's secure base URL (read once), else of `base_url`."""
+        explicit = self.config.get("store_id")
+        if explicit:
+            return t.cast("str", explicit)
+        if self._default_store_id is None:
+            host = t.cast("MagentoStream", self.streams["locations"]).store_view().host
+            self._default_store_id = host or self.base_host
+            self.logger.info(
+                "store_id not set: records carry %s",
+                f"{host}, the host of the store view's secure base URL" if host
+                else f"{self.base_host}, the host of base_url (the store view has no secure base URL)",
+            )
+        return self._default_store_id
+
+    @property
+    def store_label(self) -> str:
+        """How messages name the store without a request: `store_id` when known, else the host of `base_url`."""
+        explicit = self.config.get("store_id")
+        view = self.lookups.view
+        return t.cast("str", explicit or (view.host if view else None) or self.base_host)
+
+    @property
+    def base_host(self) -> str:
+        """The host of the `base_url` setting."""
+        return urlsplit(self.config["base_url"]).hostname or "magento"
 
     def config_errors(self) -> list[str]:
         """`base_url` must stop before /rest/; auth_method oauth1 needs its three settings."""
@@ -193,7 +225,10 @@ class TapMagentoInventory(InventoryTap):
             InventoryLevelsStream(self, lookups),
             SalableQuantitiesStream(self, lookups),
             SyncRunsStream(
-                self, store_id_description="Store identifier (setting store_id; default: the host of base_url)."
+                self,
+                store_id_description=(
+                    "Store identifier (setting store_id; default: the host of the store view's secure base URL)."
+                ),
             ),
         ]
 

@@ -42,8 +42,8 @@ class Sandbox(SandboxStore):
         return f"mg_sandbox_{self.store}"
 
     def config(self, **overrides: t.Any) -> dict:  # noqa: ANN401
-        """Tap config for this store (Bearer)."""
-        return {
+        """Tap config for this store (Bearer); an override of None leaves the setting out."""
+        settings = {
             "base_url": f"{self.url}/stores/{self.store}",
             "store_id": self.store,
             "access_token": self.token,
@@ -51,6 +51,7 @@ class Sandbox(SandboxStore):
             "max_retries": 3,
             **overrides,
         }
+        return {k: v for k, v in settings.items() if v is not None}
 
     def oauth_config(self, **overrides: t.Any) -> dict:  # noqa: ANN401
         """Tap config signing with OAuth 1.0a (the sandbox's credentials for this store)."""

@@ -27,8 +27,8 @@ TOKEN_SECRET = "ts_shhh_789"
 
 
 def config(**overrides: t.Any) -> dict:  # noqa: ANN401
-    """Tap config for the fake store."""
-    return {
+    """Tap config for the fake store (an override of None leaves the setting out)."""
+    settings = {
         "base_url": BASE_URL,
         "store_id": "demo-magento",
         "access_token": TOKEN,
@@ -36,6 +36,7 @@ def config(**overrides: t.Any) -> dict:  # noqa: ANN401
         "max_retries": 2,
         **overrides,
     }
+    return {k: v for k, v in settings.items() if v is not None}
 
 
 def oauth_config(**overrides: t.Any) -> dict:  # noqa: ANN401
@@ -49,6 +50,20 @@ def oauth_config(**overrides: t.Any) -> dict:  # noqa: ANN401
             **overrides,
         }
     )
+
+
+STOCK_ITEM_CRITERIA_MAPPER = "Magento\\CatalogInventory\\Model\\ResourceModel\\Stock\\Item\\StockItemCriteriaMapper"
+
+
+def store_view(view_id: int, code: str, secure_base_url: str, currency: str) -> dict:
+    """One entry of `/V1/store/storeConfigs` with every field of Magento's StoreConfigInterface."""
+    unsecure = secure_base_url.replace("https://", "http://")
+    return {"id": view_id, "code": code, "website_id": view_id, "locale": "en_US", "base_currency_code": currency,
+            "default_display_currency_code": currency, "timezone": "America/Chicago", "weight_unit": "lbs",
+            "base_url": unsecure, "base_link_url": unsecure, "base_static_url": f"{unsecure}static/",
+            "base_media_url": f"{unsecure}media/", "secure_base_url": secure_base_url,
+            "secure_base_link_url": secure_base_url, "secure_base_static_url": f"{secure_base_url}static/",
+            "secure_base_media_url": f"{secure_base_url}media/"}  # fmt: skip
 
 
 def _enc(value: str) -> str:
@@ -126,6 +141,10 @@ class FakeMagento:
             {"stock_id": 2, "source_code": "eu", "priority": 1},
             {"stock_id": 2, "source_code": "default", "priority": 2},
         ]
+        # The store views as GET /V1/store/storeConfigs lists them (StoreConfigInterface): the storefront's own
+        # address differs from the base_url the tap is given.
+        self.store_views = [store_view(1, "default", "https://www.shop-example.com/", "USD"),
+                            store_view(2, "eu_de", "https://de.shop-example.com/", "EUR")]
         # Four products share one second, so page boundaries fall inside a same-second cluster.
         same = "2026-02-02 08:00:00"
         self.products = [
@@ -172,7 +191,7 @@ class FakeMagento:
 
     def install(self, rsps: responses.RequestsMock) -> None:
         """Answer every GET under the REST root."""
-        rsps.add_callback(responses.GET, re.compile(re.escape(REST) + r"/.*"), callback=self._handle)
+        rsps.add_callback(responses.GET, re.compile(re.escape(REST) + r"/.*"), callback=lambda r: self._handle(r))
 
     def queue(self, status: int, body: str, headers: dict | None = None) -> None:
         """Answer the next request with this instead."""
@@ -203,12 +222,16 @@ class FakeMagento:
             return self._salable(unquote(m[1]), int(m[2]))
         if path == "/V1/stockItems/lowStock":
             rows = [self._stock_item(p) for p in self.products]
-            return self._page(rows, query)
+            return self._low_stock(rows, query)
         if m := re.fullmatch(r"/V1/stockItems/([^/]+)", path):  # one product's stock item, by SKU
             product = next((p for p in self.products if p["sku"] == unquote(m[1])), None)
             if product is None:
                 return self._error(404, "The Product with the \"%1\" SKU doesn't exist.", {"1": unquote(m[1])})
             return 200, {"Content-Type": "application/json"}, json.dumps(self._stock_item(product))
+        if path == "/V1/store/storeConfigs":
+            codes = {v for k, v in query.items() if k.startswith("storeCodes")}
+            views = [v for v in self.store_views if not codes or v["code"] in codes]
+            return 200, {"Content-Type": "application/json"}, json.dumps(views)
         tables = {
             "/V1/inventory/sources": self.sources,
             "/V1/inventory/stocks": self.stocks,
@@ -264,6 +287,16 @@ class FakeMagento:
             rows = rows[(page - 1) * size : page * size] if rows else []
         body = {"items": rows, "search_criteria": {}, "total_count": total}
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    def _low_stock(self, rows: list[dict], query: dict[str, str]) -> tuple[int, dict, str]:
+        """`/V1/stockItems/lowStock`: its own `currentPage`/`pageSize`, and the criteria object Magento echoes."""
+        status, headers, text = self._page(rows, query)
+        body = json.loads(text)
+        body["search_criteria"] = {
+            "mapper_interface_name": STOCK_ITEM_CRITERIA_MAPPER, "criteria_list": [], "filters": [], "orders": [],
+            "limit": [query.get("currentPage", "1"), query.get("pageSize", "0")],
+        }  # fmt: skip
+        return status, headers, json.dumps(body)
 
     @staticmethod
     def _error(status: int, message: str, parameters: dict | None = None) -> tuple[int, dict, str]:

@@ -106,7 +106,7 @@ def test_sync_emits_contract_records_that_validate(fake: FakeMagento) -> None:
         "is_tracked": True,
         "oversell_policy": "deny",
         "unit_cost": 1.5,
-        "currency": None,
+        "currency": "USD",  # the store view's base currency (storeConfigs)
         "updated_at": "2026-01-05T10:00:00Z",
         "name": "Product 1",
         "type_id": "simple",
@@ -151,6 +151,50 @@ def test_sync_emits_contract_records_that_validate(fake: FakeMagento) -> None:
     last_other = max(i for i, m in enumerate(run.messages) if m["type"] == "RECORD" and m["stream"] != "sync_runs")
     first_run_row = min(i for i, m in enumerate(run.messages) if m["type"] == "RECORD" and m["stream"] == "sync_runs")
     assert first_run_row > last_other
+
+
+def test_store_configs_give_the_currency_and_the_default_store_id_once_per_run(fake: FakeMagento) -> None:
+    """Without store_id, records carry the host of the store view's secure base URL, not of base_url."""
+    run = run_tap(config(store_id=None))
+    assert {r["store_id"] for rows in run.records.values() for r in rows} == {"www.shop-example.com"}
+    assert {r["currency"] for r in run.records["inventory_items"]} == {"USD"}
+    calls = fake.calls("/V1/store/storeConfigs")
+    assert [c["query"] for c in calls] == [{"storeCodes[]": "default"}]  # once, for the configured store view
+
+
+def test_another_store_view_has_its_own_currency_and_address() -> None:
+    for store in fake_store():
+        store.store_views[1]["code"] = "default"  # the view the REST path names is the one read
+        store.store_views[0]["code"] = "admin_view"
+        run = run_tap(config(store_id=None))
+        assert {r["currency"] for r in run.records["inventory_items"]} == {"EUR"}
+        assert {r["store_id"] for r in run.records["inventory_items"]} == {"de.shop-example.com"}
+
+
+def test_an_explicit_store_id_wins_and_a_view_without_secure_url_falls_back_to_base_url() -> None:
+    for store in fake_store():
+        run = run_tap(config())
+        assert {r["store_id"] for r in run.records["locations"]} == {"demo-magento"}
+        store.store_views[0]["secure_base_url"] = ""
+        run = run_tap(config(store_id=None))
+        assert {r["store_id"] for r in run.records["locations"]} == {"shop.example.com"}  # host of base_url
+
+
+def test_unknown_store_view_is_one_clear_line(fake: FakeMagento) -> None:
+    fake.store_views[:] = [v for v in fake.store_views if v["code"] != "default"]
+    with pytest.raises(FatalAPIError) as info:
+        run_tap(config())
+    assert str(info.value) == ("Magento store demo-magento: GET /V1/store/storeConfigs lists no store view "
+                               "'default': check store_code")
+
+
+def test_low_stock_answer_shaped_like_the_reference_is_read(fake: FakeMagento) -> None:
+    """`/V1/stockItems/lowStock` echoes StockItemCriteriaInterface (mapper, criteria list, filters, orders, limit)."""
+    run = run_tap(config())
+    pages = [(c["query"]["currentPage"], c["query"]["pageSize"]) for c in fake.calls("/V1/stockItems/lowStock")]
+    assert pages == [("1", "3"), ("2", "3"), ("3", "3")]  # 7 stock items, stopped on total_count
+    items = {r["sku"]: r for r in run.records["inventory_items"]}
+    assert (items["SKU-2"]["oversell_policy"], items["SKU-3"]["is_tracked"]) == ("continue", False)
 
 
 def test_products_are_sorted_with_a_tie_breaker_and_filtered_on_updated_at(fake: FakeMagento) -> None:
@@ -336,6 +380,22 @@ def test_401_names_the_missing_acl_resource(fake: FakeMagento) -> None:
     assert "needs ACL resource Magento_InventoryApi::stock" in message
     assert "standalone Bearer" in message
     assert TOKEN not in message
+
+
+def test_401_on_store_configs_names_magento_backend_store(fake: FakeMagento) -> None:
+    original = fake._handle  # noqa: SLF001
+
+    def deny(request: t.Any) -> tuple[int, dict, str]:  # noqa: ANN401
+        if "/V1/store/storeConfigs" in request.url:
+            return fake._error(401, "The consumer isn't authorized to access %resources.",  # noqa: SLF001
+                               {"resources": "Magento_Backend::store"})
+        return original(request)
+
+    fake._handle = deny  # type: ignore[method-assign]  # noqa: SLF001
+    with pytest.raises(FatalAPIError) as info:
+        run_tap(config())
+    assert "needs ACL resource Magento_Backend::store" in str(info.value)
+    assert "GET /rest/default/V1/store/storeConfigs" in str(info.value)
 
 
 def test_html_403_from_a_firewall_is_one_clear_fatal_line(fake: FakeMagento, sleeps: list[float]) -> None:

@@ -27,20 +27,23 @@ if t.TYPE_CHECKING:
 STOCK_ROUTES = ("/V1/inventory/stocks", "/V1/inventory/stock-source-links")
 
 
-def answer(*, deny_stock: bool = False, token: str = TOKEN) -> str:
+def answer(*, deny_stock: bool = False, deny_store: bool = False, token: str = TOKEN, **settings: t.Any) -> str:  # noqa: ANN401
     """Run the check in-process against the fake store; return what it printed."""
     store, out = FakeMagento(), io.StringIO()
+    denied = (STOCK_ROUTES if deny_stock else ()) + (("/V1/store/storeConfigs",) if deny_store else ())
 
     def callback(request: t.Any) -> tuple[int, dict, str]:  # noqa: ANN401
-        if deny_stock and request.path_url.split("?")[0].endswith(STOCK_ROUTES):
+        route = request.path_url.split("?")[0]
+        if route.endswith(denied):
+            resource = "Magento_Backend::store" if route.endswith("storeConfigs") else "Magento_InventoryApi::stock"
             body = {"message": "The consumer isn't authorized to access %resources.",
-                    "parameters": {"resources": "Magento_InventoryApi::stock"}}  # fmt: skip
+                    "parameters": {"resources": resource}}  # fmt: skip
             return 401, {"Content-Type": "application/json"}, json.dumps(body)
         return store._handle(request)  # noqa: SLF001
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_callback(responses.GET, re.compile(re.escape(REST) + r"/.*"), callback=callback)
-        ok = connection_test(TapMagentoInventory(config=config(access_token=token)), out)
+        ok = connection_test(TapMagentoInventory(config=config(access_token=token, **settings)), out)
     text = out.getvalue()
     assert ok == text.splitlines()[-1].startswith("Ready"), text
     assert token not in text
@@ -66,6 +69,19 @@ def test_missing_acl_resource_is_named() -> None:
     assert "missing ACL resources Magento_InventoryApi::stock" in text.splitlines()[-1]
 
 
+def test_missing_store_resource_is_named_when_store_id_is_set() -> None:
+    text = answer(deny_store=True)
+    assert "MISSING ACL RESOURCE" in line(text, "inventory_items")  # its currency
+    assert "OK" in line(text, "locations")
+    assert "missing ACL resources Magento_Backend::store" in text.splitlines()[-1]
+
+
+def test_without_store_id_a_refused_store_view_may_be_either() -> None:
+    text = answer(deny_store=True, store_id=None)
+    assert "BAD CREDENTIALS" in line(text, "locations")
+    assert "tick Magento_Backend::store" in text
+
+
 def test_every_stream_refused_means_the_credentials() -> None:
     text = answer(token="not-the-token")  # noqa: S106
     assert "BAD CREDENTIALS" in line(text, "locations")
@@ -78,10 +94,12 @@ def test_every_stream_refused_means_the_credentials() -> None:
     [
         (None, None, 0, "Ready: every stream can sync"),
         (None, "mg_wrong_token", 1, "BAD CREDENTIALS"),
-        (["Magento_Catalog::products", "Magento_CatalogInventory::cataloginventory", "Magento_InventoryApi::source"],
-         None, 1, "missing ACL resources Magento_InventoryApi::stock"),
+        (["Magento_Catalog::products", "Magento_CatalogInventory::cataloginventory", "Magento_InventoryApi::source",
+          "Magento_Backend::store"], None, 1, "missing ACL resources Magento_InventoryApi::stock"),
+        (["Magento_Catalog::products", "Magento_CatalogInventory::cataloginventory", "Magento_InventoryApi::source",
+          "Magento_InventoryApi::stock"], None, 1, "missing ACL resources Magento_Backend::store"),
     ],
-    ids=["good", "wrong-token", "no-stock-resource"],
+    ids=["good", "wrong-token", "no-stock-resource", "no-store-resource"],
 )
 def test_console_script_against_the_sandbox(
     sandbox: Sandbox, tmp_path: Path, resources: list[str] | None, token: str | None, code: int, expect: str

@@ -34,6 +34,23 @@ def test_records_equal_ground_truth(sandbox: Sandbox) -> None:
     assert len({r["synced_at"] for rows in run.records.values() for r in rows if "synced_at" in r}) == 1
 
 
+def test_store_view_gives_the_currency_and_the_default_store_id(sandbox: Sandbox) -> None:
+    """Without store_id, records carry the host of the store view's secure base URL (never the sandbox's own
+    loopback address, which is what base_url points at); the currency is the store view's base currency."""
+    sandbox.control("POST", "config", {"currency": "GBP", "host": "shop.sandbox-brand.example"})
+    try:
+        sandbox.control("POST", "log/reset")
+        run = run_tap(sandbox.config(store_id=None))
+    finally:
+        sandbox.control("POST", "config", {"currency": "USD", "host": f"{sandbox.store}.example.com"})
+    assert {r["store_id"] for rows in run.records.values() for r in rows} == {"shop.sandbox-brand.example"}
+    assert {r["currency"] for r in run.records["inventory_items"]} == {"GBP"}
+    assert sandbox.log()["routes"]["store/storeConfigs"] == 1  # read once per run
+    kept = run_tap(sandbox.config())  # an explicit store_id is kept
+    assert {r["store_id"] for r in kept.records["locations"]} == {sandbox.store}
+    assert {r["currency"] for r in kept.records["inventory_items"]} == {"USD"}
+
+
 def test_last_page_repeat_on_and_off_gives_the_same_rows(sandbox: Sandbox) -> None:
     outputs = []
     for repeat in (True, False):

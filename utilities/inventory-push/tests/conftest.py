@@ -81,9 +81,10 @@ def stores():
 
 
 def skus(n: int, at_least: int = 6) -> list[str]:
-    """``n`` shared SKUs every channel shows with at least ``at_least`` units, sold with the deny policy."""
+    """``n`` shared SKUs every channel shows with at least ``at_least`` units, sold with the deny policy, all at the
+    storefront default location (the level ``Stores.level`` reads; the catalog spreads other SKUs)."""
     found = [s for s in CATALOG.skus if all(CATALOG.quantity(c, s) >= at_least for c in STORES)
-             and CATALOG.policy("shopify", s) == "deny"]
+             and CATALOG.policy("shopify", s) == "deny" and CATALOG.single_location(s)]
     assert len(found) >= n
     return found[:n]
 

@@ -3,10 +3,13 @@
 Routes (served by the generic ``inventory_sandbox.server``), auth ``X-Auth-Token``: the store's token
 ``bc_sandbox_{store_hash}`` (read-only scopes by default) or its write token ``bc_sandbox_{store_hash}_write``
 (every scope, ``store_inventory`` included, by default):
+  GET  /stores/{store_hash}/v2/store                         store information (``currency``: the default currency)
   GET  /stores/{store_hash}/v3/catalog/products              include=variants, date_modified:min/max, id:in, sort
   GET  /stores/{store_hash}/v3/catalog/variants              id:in, product_id:in, sku
-  GET  /stores/{store_hash}/v3/inventory/locations           location_id:in, location_code:in, is_active
-  GET  /stores/{store_hash}/v3/inventory/items               variant_id:in, product_id:in, location_id:in, sku:in
+  GET  /stores/{store_hash}/v3/inventory/locations           location_id:in, location_code:in, is_default, type_id:in,
+                                                             is_active (no ``is_default`` field: only the filter)
+  GET  /stores/{store_hash}/v3/inventory/items               variant_id:in, product_id:in, location_id:in,
+                                                             location_code:in, sku:in
   GET  /stores/{store_hash}/v3/inventory/locations/{id}/items
   PUT  /stores/{store_hash}/v3/inventory/adjustments/absolute
   POST /stores/{store_hash}/v3/inventory/adjustments/relative
@@ -31,7 +34,7 @@ from ..log import RequestLog
 from ..server import Reply, fmt_seconds
 from .data import TRUTH_STREAMS, AdjustmentRefused, NotFound, StoreData, TrackingMismatch
 
-API_PATH = re.compile(r"^/stores/(?P<store>[^/]+)/v3/(?P<rest>.+?)/?$")
+API_PATH = re.compile(r"^/stores/(?P<store>[^/]+)/(?P<version>v2|v3)/(?P<rest>.+?)/?$")
 LOCATION_ITEMS = re.compile(r"^inventory/locations/(?P<id>[^/]+)/items$")
 PROBLEM_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 CATALOG_MAX = 250
@@ -40,11 +43,17 @@ DEFAULT_LIMIT = 50
 SCOPE_PRODUCTS = "store_v2_products_read_only"
 SCOPE_INVENTORY = "store_inventory_read_only"
 SCOPE_LOCATIONS = "store_locations_read_only"
+SCOPE_INFORMATION = "store_v2_information_read_only"
 SCOPE_INVENTORY_WRITE = "store_inventory"
-READ_SCOPES = (SCOPE_PRODUCTS, SCOPE_INVENTORY, SCOPE_LOCATIONS)
+READ_SCOPES = (SCOPE_PRODUCTS, SCOPE_INVENTORY, SCOPE_LOCATIONS, SCOPE_INFORMATION)
 ALL_SCOPES = (*READ_SCOPES, SCOPE_INVENTORY_WRITE)
 MAX_ADJUSTMENT_ITEMS = 2000
+DEFAULT_LOCATION = 1  # every store has location 1, its default
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _version(rest: str) -> str:
+    return "v2" if rest.startswith("v2/") else "v3"
 
 
 def token_for(store: str) -> str:
@@ -55,8 +64,11 @@ def write_token_for(store: str) -> str:
     return f"bc_sandbox_{store}_write"
 
 
-def problem(status: int, title: str, errors: dict | None = None, **headers) -> Reply:
-    """A BigCommerce v3 error body (``application/problem+json``)."""
+def problem(status: int, title: str, errors: dict | None = None, version: str = "v3", **headers) -> Reply:
+    """A BigCommerce error body: v3 ``application/problem+json``; v2 an array ``[{"status", "message"}]``."""
+    if version == "v2":
+        return Reply(status, json.dumps([{"status": status, "message": title}]).encode(),
+                     {"Content-Type": "application/json", **headers})
     body = {"status": status, "title": title, "type": PROBLEM_TYPE, "errors": errors or {}}
     return Reply(status, json.dumps(body).encode(), {"Content-Type": "application/problem+json", **headers})
 
@@ -155,12 +167,13 @@ class BigCommerceApp(ControlApp):
             reply = problem(404, "Store not found" if m else "The route was not found")
             self.log.count_request(404)
             return reply
-        reply, quota_429 = self._api(state, method, m["rest"], query, headers, body)
+        rest = m["rest"] if m["version"] == "v3" else f"v2/{m['rest']}"
+        reply, quota_429 = self._api(state, method, rest, query, headers, body)
         if self.lowercase_headers:
             reply.headers = {k.lower(): v for k, v in reply.headers.items()}
         status = reply.status if reply.action != "reset" else 0
         self.log.count_request(status)
-        self.log.count_api({"store": state.data.name, "method": method, "path": m["rest"], "query": query,
+        self.log.count_api({"store": state.data.name, "method": method, "path": rest, "query": query,
                             "status": status, "left": reply.headers.get("X-Rate-Limit-Requests-Left",
                                                                         reply.headers.get("x-rate-limit-requests-left"))},
                            quota_429)
@@ -174,7 +187,7 @@ class BigCommerceApp(ControlApp):
         elif token and token == write_token_for(state.data.name):
             scopes = state.write_scopes
         else:
-            return problem(401, "No valid credentials were found in this request"), False
+            return problem(401, "No valid credentials were found in this request", version=_version(rest)), False
         allowed, limits = state.window.take()
         if not allowed:
             retry = max(1, math.ceil(int(limits["X-Rate-Limit-Time-Reset-Ms"]) / 1000))
@@ -209,7 +222,7 @@ class BigCommerceApp(ControlApp):
             reply = self.faults.answer(fault, self, f"{state.data.name}:{rest}",
                                        lambda: self._route(state, scopes, method, rest, query, body))
         except ApiError as exc:
-            reply = problem(exc.status, exc.title, exc.errors)
+            reply = problem(exc.status, exc.title, exc.errors, version=_version(rest))
         reply.headers.update(limits)
         if kind == "truncated":
             reply.action = "truncate"
@@ -232,6 +245,10 @@ class BigCommerceApp(ControlApp):
             return self._adjust(data, mode, body)
         if method != "GET":
             raise ApiError(405, "Method Not Allowed")
+        if rest == "v2/store":
+            self._need(scopes, SCOPE_INFORMATION)
+            with data.lock:
+                return Reply.json(200, data.store_body())
         if rest == "catalog/products":
             self._need(scopes, SCOPE_PRODUCTS)
             return self._products(data, query)
@@ -267,13 +284,19 @@ class BigCommerceApp(ControlApp):
         total_pages = max(1, math.ceil(total / limit)) if total else 0
         chunk = rows[(page - 1) * limit: page * limit]
 
-        def link(p):
-            return "?" + urlencode({"limit": limit, "page": p})
+        filters = [(k, v) for k, v in query.items() if k not in ("page", "limit")]
 
+        def link(p):  # as BigCommerce writes them: the filters, then page and limit
+            return "?" + urlencode([*filters, ("page", p), ("limit", limit)])
+
+        # Strings, and a link only when there is such a page (BigCommerce leaves `previous` and `next` out
+        # rather than sending null).
+        links = {"previous": link(page - 1)} if page > 1 else {}
+        links["current"] = link(page)
+        if page < total_pages:
+            links["next"] = link(page + 1)
         meta = {"pagination": {"total": total, "count": len(chunk), "per_page": limit, "current_page": page,
-                               "total_pages": total_pages,
-                               "links": {"previous": link(page - 1) if page > 1 else None, "current": link(page),
-                                         "next": link(page + 1) if page < total_pages else None}}}
+                               "total_pages": total_pages, "links": links}}
         body = {"data": [render(row) for row in chunk], "meta": meta}
         return Reply.json(200, body)
 
@@ -285,6 +308,16 @@ class BigCommerceApp(ControlApp):
             return {int(x) for x in query[key].split(",") if x.strip()}
         except ValueError:
             raise ApiError(422, f"The filter(s): {key} are not valid") from None
+
+    @staticmethod
+    def _flag(query: dict, key: str) -> bool | None:
+        """A boolean filter (``true``/``false``, ``1``/``0``); None when absent."""
+        value = query.get(key)
+        if value is None:
+            return None
+        if value.lower() not in ("1", "0", "true", "false"):
+            raise ApiError(422, f"The filter(s): {key} are not valid", {key: f"'{value}' is not a boolean"})
+        return value.lower() in ("1", "true")
 
     @staticmethod
     def _date(query: dict, key: str) -> int | None:
@@ -336,11 +369,14 @@ class BigCommerceApp(ControlApp):
     def _locations(self, data: StoreData, query: dict) -> Reply:
         ids = self._ids(query, "location_id:in")
         codes = set(query["location_code:in"].split(",")) if "location_code:in" in query else None
-        active = query.get("is_active")
+        types = set(query["type_id:in"].split(",")) if "type_id:in" in query else None
+        active, default = self._flag(query, "is_active"), self._flag(query, "is_default")
         with data.lock:
             rows = [loc for loc in data.locations
                     if (ids is None or loc["id"] in ids) and (codes is None or loc["code"] in codes)
-                    and (active is None or loc["enabled"] == (active.lower() in ("1", "true")))]
+                    and (types is None or loc["type_id"] in types)
+                    and (active is None or loc["enabled"] == active)
+                    and (default is None or (loc["id"] == DEFAULT_LOCATION) == default)]
             return self._page(query, rows, INVENTORY_MAX, data.location_body)
 
     def _item_filter(self, data: StoreData, query: dict) -> list[int]:
@@ -354,8 +390,10 @@ class BigCommerceApp(ControlApp):
 
     def _inventory_items(self, data: StoreData, query: dict) -> Reply:
         lids = self._ids(query, "location_id:in")
+        codes = set(query["location_code:in"].split(",")) if "location_code:in" in query else None
         with data.lock:
-            positions = [i for i, loc in enumerate(data.locations) if lids is None or loc["id"] in lids]
+            positions = [i for i, loc in enumerate(data.locations)
+                         if (lids is None or loc["id"] in lids) and (codes is None or loc["code"] in codes)]
             rows = self._item_filter(data, query)
             return self._page(query, rows, INVENTORY_MAX, lambda vid: data.inventory_item_body(vid, positions))
 
@@ -446,9 +484,10 @@ class BigCommerceApp(ControlApp):
         return self._common_control(method, path, body)
 
     def configure(self, window_ms=None, quota=None, lowercase_headers=None, scopes=None, write_scopes=None,
-                  read_lag_ms=None, store=None) -> None:
+                  read_lag_ms=None, currency=None, store=None) -> None:
         """Quota window (restarts the windows), header case, the scopes of the store's token and of its write
-        token, how long written stock takes to show in reads (all stores or ``store``)."""
+        token, how long written stock takes to show in reads, the store's default currency (all stores or
+        ``store``)."""
         targets = [self._store(store)] if store else list(self.stores.values())
         if lowercase_headers is not None:
             self.lowercase_headers = bool(lowercase_headers)
@@ -458,6 +497,8 @@ class BigCommerceApp(ControlApp):
                 raise ValueError(f"unknown scopes {sorted(unknown)}; known: {', '.join(ALL_SCOPES)}")
         if read_lag_ms is not None and float(read_lag_ms) < 0:
             raise ValueError("read_lag_ms must be 0 or more")
+        if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
+            raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
         for state in targets:
             if window_ms is not None or quota is not None:
                 state.window.configure(window_ms, quota)
@@ -467,11 +508,14 @@ class BigCommerceApp(ControlApp):
                 state.write_scopes = set(write_scopes)
             if read_lag_ms is not None:
                 state.data.read_lag_s = float(read_lag_ms) / 1000
+            if currency is not None:
+                state.data.currency = str(currency)
 
     def config(self) -> dict:
         any_state = next(iter(self.stores.values()))
         return {"window_ms": any_state.window.window_ms, "quota": any_state.window.quota,
                 "lowercase_headers": self.lowercase_headers,
                 "read_lag_ms": any_state.data.read_lag_s * 1000,
+                "currency": {name: st.data.currency for name, st in self.stores.items()},
                 "scopes": {name: sorted(st.scopes) for name, st in self.stores.items()},
                 "write_scopes": {name: sorted(st.write_scopes) for name, st in self.stores.items()}}

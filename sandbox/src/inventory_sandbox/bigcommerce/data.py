@@ -38,6 +38,8 @@ from array import array
 from collections import deque
 from collections.abc import Iterator
 
+from ..control import route_order
+
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
 SPREAD_SECONDS = 90 * 86400
 PRODUCT_ID_BASE = 111
@@ -87,6 +89,7 @@ class StoreData:
         self.name = name
         self.lock = threading.RLock()
         self.read_lag_s = 0.0
+        self.currency = "USD"  # the store's default currency (GET /v2/store), in which catalog prices are
         self.pending: dict[int, deque] = {}  # level -> (visible at, on-hand delta) of writes not yet readable
         now_s = int(time.time() if now is None else now)
         self.base = min(FIXED_BASE, now_s)
@@ -144,7 +147,7 @@ class StoreData:
                 next_variant += 1
                 sku = product["sku"] if simple else f"BC-{pid}-{_COLORS[k % len(_COLORS)][:3].upper()}{k + 1}"
                 self.variants[vid] = {
-                    "id": vid, "product_id": pid, "sku": sku, "sku_id": None if simple else 1000 + vid,
+                    "id": vid, "product_id": pid, "sku": sku, "sku_id": 1000 + vid,
                     "option_values": [] if simple else [{"id": 70 + k, "label": _COLORS[k % len(_COLORS)],
                                                          "option_id": 20, "option_display_name": "Color"}],
                     "price": None if simple else round(cost * 2.2 + k, 2),
@@ -190,7 +193,8 @@ class StoreData:
     # ------------------------------------------------------------------ shared catalog (catalog.py)
     def apply_catalog(self, plan) -> None:
         """Relabel and restock as a ``CatalogPlan`` says (``--catalog shared``): shared SKUs go to the first tracked
-        variants, stocked at the default location (1); products without one stop tracking inventory."""
+        variants, stocked over the enabled locations (the default location, 1, first); products without one stop
+        tracking inventory."""
         from ..catalog import seeded_case
 
         eligible = [vid for vid in self.slot_variant if vid in self.variants]
@@ -214,9 +218,12 @@ class StoreData:
         self.onhand, self.safety, self.warning = (array("q", bytes(8 * len(slots) * L)) for _ in range(3))
         self.defined = bytearray(len(slots) * L)
         self.bins = {}
-        for vid, sku in shared.items():  # the default location is set (even to 0), the others never were
-            self.onhand[self.slot_of[vid] * L] = plan.quantity("bigcommerce", sku)
-            self.defined[self.slot_of[vid] * L] = 1
+        enabled = [pos for pos, loc in enumerate(self.locations) if loc["enabled"]]  # id order: 1 first
+        for vid, sku in shared.items():  # the default location is set (even to 0), so is any other stocked one
+            for pos, quantity in zip(enabled, plan.spread("bigcommerce", sku, len(enabled)), strict=True):
+                if quantity or pos == 0:
+                    self.onhand[self.slot_of[vid] * L + pos] = quantity
+                    self.defined[self.slot_of[vid] * L + pos] = 1
         self._refresh_order()
         self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("bigcommerce")]
 
@@ -268,8 +275,26 @@ class StoreData:
                 "bin_picking_number": self.bins.get(k, self.variants[vid]["bin_picking_number"])}
 
     # ------------------------------------------------------------------ API bodies
+    def store_body(self) -> dict:
+        """``GET /v2/store``: the store information fields of BigCommerce's reference, for this store."""
+        domain = f"store-{self.name}.mybigcommerce.com"
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "$", "AUD": "$"}.get(self.currency, self.currency)
+        return {"id": self.name, "domain": domain, "secure_url": f"https://{domain}",
+                "control_panel_base_url": f"https://{domain}", "status": "live", "name": f"Sandbox {self.name}",
+                "address": self.locations[0]["address"]["address1"], "country": "United States", "country_code": "US",
+                "phone": "", "admin_email": f"admin@{domain}", "order_email": f"orders@{domain}",
+                "timezone": {"name": "America/Chicago", "raw_offset": -21600, "dst_offset": -18000,
+                             "dst_correction": True,
+                             "date_format": {"display": "M jS Y", "export": "M jS Y",
+                                             "extended_display": "M jS Y @ g:i A"}},
+                "language": "en", "currency": self.currency, "currency_symbol": symbol, "decimal_separator": ".",
+                "thousands_separator": ",", "decimal_places": 2, "currency_symbol_location": "left",
+                "weight_units": "Ounces", "dimension_units": "Inches", "plan_name": "Standard",
+                "plan_level": "Standard", "plan_is_trial": False, "is_price_entered_with_tax": False,
+                "default_channel_id": 1, "default_site_id": 1000, "features": {"multi_storefront_enabled": True}}
+
     def location_body(self, loc: dict) -> dict:
-        return {**loc, "is_default": loc["id"] == 1, "created_at": iso_bc(loc["created_at"]),
+        return {**loc, "created_at": iso_bc(loc["created_at"]),
                 "updated_at": iso_bc(loc["updated_at"]), "operating_hours": {}}
 
     def variant_body(self, v: dict) -> dict:
@@ -296,8 +321,12 @@ class StoreData:
         return body
 
     def identity(self, vid: int) -> dict:
+        """An Inventory API item's identity; its ``sku_id`` is null for a base variant, as the Inventory reference
+        says (the Catalog API gives every variant an integer one, as the Catalog reference types it)."""
         v = self.variants[vid]
-        return {"sku": v["sku"], "variant_id": vid, "product_id": v["product_id"], "sku_id": v["sku_id"]}
+        base = self.products[v["product_id"]]["base_variant_id"] == vid
+        return {"sku": v["sku"], "variant_id": vid, "product_id": v["product_id"],
+                "sku_id": None if base else v["sku_id"]}
 
     def inventory_item_body(self, vid: int, positions: list[int]) -> dict:
         locs = []
@@ -314,7 +343,8 @@ class StoreData:
 
     def location_item_body(self, vid: int, pos: int) -> dict:
         f = self.level_fields(vid, pos, as_read=True)
-        return {"identity": self.identity(vid), "available_to_sell": f["available_to_sell"],
+        identity = {k: v for k, v in self.identity(vid).items() if k != "sku_id"}  # the reference's: no sku_id here
+        return {"identity": identity, "available_to_sell": f["available_to_sell"],
                 "total_inventory_onhand": f["total_inventory_onhand"],
                 "settings": {"safety_stock": f["safety_stock"], "is_in_stock": f["is_in_stock"],
                              "warning_level": f["warning_level"], "bin_picking_number": f["bin_picking_number"]}}
@@ -445,21 +475,30 @@ class StoreData:
         raise NotFound(f"unknown sku {sku!r}")
 
     def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list[dict]]:
-        """A storefront order for ``quantity`` units: accepted when the location has that much available to sell
-        (or ``force``, an order imported by an OMS), which then leaves on hand. Untracked: accepted, nothing moves.
-        BigCommerce keeps stock at or above 0, so a forced order takes at most what is on hand."""
+        """A storefront order for ``quantity`` units from a location, or (none given) routed over the enabled
+        locations, the default (1) first: accepted when they have that much available to sell (or ``force``, an
+        order imported by an OMS), which then leaves on hand. Untracked: accepted, nothing moves. BigCommerce
+        keeps stock at or above 0, so a forced order takes at most what is on hand."""
         v = self.variant_by_sku(sku)
-        loc = self.location(1 if location_id is None else location_id)
-        answer = {"sku": sku, "inventory_item_id": str(v["id"]), "location_id": str(loc["id"]), "policy": "deny"}
+        first = self.location(1 if location_id is None else location_id)
+        answer = {"sku": sku, "inventory_item_id": str(v["id"]), "location_id": str(first["id"]), "policy": "deny"}
         if self.products[v["product_id"]]["inventory_tracking"] == "none":
             return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
-        k = self.level_index(v["id"], loc["id"])
-        before = self.onhand[k] - self.safety[k]
+        locations = [first] if location_id is not None else [
+            first, *(loc for loc in self.locations if loc["enabled"] and loc is not first)]
+        levels = [self.level_index(v["id"], loc["id"]) for loc in locations]
+        before = sum(self.onhand[k] - self.safety[k] for k in levels)
         accepted = force or before >= quantity
+        changed = []
         if accepted:
-            self.onhand[k] = max(0, self.onhand[k] - quantity)
-        after = self.onhand[k] - self.safety[k]
-        changed = [self.change_entry(v["id"], k % len(self.locations))] if after != before else []
+            taken = route_order(quantity, [self.onhand[k] - self.safety[k] for k in levels])
+            for k, units in zip(levels, taken, strict=True):
+                if units and self.onhand[k]:
+                    self.onhand[k] = max(0, self.onhand[k] - units)
+                    changed.append(self.change_entry(v["id"], k % len(self.locations)))
+            used = next(loc for loc, units in zip(locations, taken, strict=True) if units)
+            answer["location_id"] = str(used["id"])
+        after = sum(self.onhand[k] - self.safety[k] for k in levels)
         return {**answer, "accepted": accepted, "before": before, "after": after}, changed
 
     def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list[dict]]:
@@ -531,12 +570,12 @@ class StoreData:
         p = self.products[v["product_id"]]
         return {"store_id": self.name, "inventory_item_id": str(v["id"]), "sku": v["sku"],
                 "product_id": str(p["id"]), "variant_id": str(v["id"]), "is_tracked": p["inventory_tracking"] != "none",
-                "oversell_policy": None, "unit_cost": v["cost_price"], "currency": None,
+                "oversell_policy": None, "unit_cost": v["cost_price"], "currency": self.currency,
                 "updated_at": iso_z(p["date_modified"]), "inventory_tracking": p["inventory_tracking"],
                 "inventory_warning_level": v["inventory_warning_level"],
                 "purchasing_disabled": v["purchasing_disabled"], "bin_picking_number": v["bin_picking_number"],
                 "product_name": p["name"], "is_base_variant": p["base_variant_id"] == v["id"],
-                "sku_id": None if v["sku_id"] is None else str(v["sku_id"]), "created_at": iso_z(p["date_created"])}
+                "sku_id": str(v["sku_id"]), "created_at": iso_z(p["date_created"])}
 
     def level_record(self, vid: int, pos: int) -> dict:
         v = self.variants[vid]

@@ -17,7 +17,7 @@ from .app import BigCommerceApp, token_for, write_token_for
 
 class BigCommerceSandbox(SandboxBase):
     """``configure`` settings: ``window_ms``, ``quota``, ``lowercase_headers``, ``scopes``, ``write_scopes``,
-    ``read_lag_ms`` (optional ``store``)."""
+    ``read_lag_ms``, ``currency`` (optional ``store``)."""
 
     def __init__(self, stores: Iterable[str] = ("demostore",), locations: int = 4, items: int = 500, seed: int = 7,
                  window_ms: int = 30_000, quota: int = 150, lowercase_headers: bool = False, read_lag_ms: float = 0,

@@ -10,6 +10,7 @@ Routes (served by the generic ``inventory_sandbox.server``), under ``/stores/{st
   GET /V1/products                                        Magento_Catalog::products
   GET /V1/stockItems/lowStock?scopeId&qty&pageSize&currentPage      Magento_CatalogInventory::cataloginventory
   GET /V1/stockItems/{sku}                                Magento_CatalogInventory::cataloginventory
+  GET /V1/store/storeConfigs[?storeCodes[]=...]           Magento_Backend::store (base currency, base URLs)
 In ``single`` mode (no MSI modules) every ``/V1/inventory/*`` route is 404 "Request does not match any route.".
 
 Auth: ``Authorization: Bearer mg_sandbox_{store}`` (unless ``bearer`` is switched off, as Magento 2.4.4+ does by
@@ -48,11 +49,13 @@ ACL = {
     "salable": "Magento_InventorySalesApi::stock",
     "products": "Magento_Catalog::products",
     "stockItems": "Magento_CatalogInventory::cataloginventory",
+    "storeConfigs": "Magento_Backend::store",
 }
 READ_RESOURCES = tuple(sorted(set(ACL.values())))
 SAVE_SOURCE_ITEMS = "Magento_InventoryApi::stock_source_item_assign"
 ALL_RESOURCES = (*READ_RESOURCES, SAVE_SOURCE_ITEMS)
 NO_ROUTE = "Request does not match any route."
+STOCK_ITEM_CRITERIA_MAPPER = "Magento\\CatalogInventory\\Model\\ResourceModel\\Stock\\Item\\StockItemCriteriaMapper"
 #: Filtered and sorted selections kept per store (the lists a sync is paging through); least recently used go.
 SELECTIONS_KEPT = 8
 MAINTENANCE_PAGE = """<!DOCTYPE html>
@@ -271,6 +274,8 @@ class MagentoApp(ControlApp):
             return ACL["products"]
         if rest.startswith("stockItems/"):
             return ACL["stockItems"]
+        if rest == "store/storeConfigs":
+            return ACL["storeConfigs"]
         raise ApiError(404, NO_ROUTE)
 
     def _authenticate(self, state: StoreState, method: str, path: str, query: dict, headers) -> tuple[str, bool]:
@@ -359,6 +364,9 @@ class MagentoApp(ControlApp):
                 return Reply.json(200, source)
             if rest == "stockItems/lowStock":
                 return self._low_stock(state, query)
+            if rest == "store/storeConfigs":
+                codes = {v for k, v in query.items() if re.fullmatch(r"storeCodes(\[\d*\])?", k)}
+                return Reply.json(200, [c for c in data.store_configs() if not codes or c["code"] in codes])
             if m := re.fullmatch(r"stockItems/([^/]+)", rest):
                 try:
                     product = data.product_by_sku(unquote(m[1]))
@@ -429,8 +437,11 @@ class MagentoApp(ControlApp):
                 ids, page = ([] if not self.repeat_last_page else ids), last
             ids = ids[(page - 1) * size: page * size]
         rows = [data.stock_item_body(data.products[pid]) for pid in ids]
-        return Reply.json(200, {"items": rows, "search_criteria": {"page_size": size, "current_page": page},
-                                "total_count": total})
+        # The criteria object Magento builds (StockItemCriteria), in the shape of StockItemCriteriaInterface: the
+        # scope and qty filters are kept apart from `filters`, the limit is [currentPage, pageSize].
+        criteria = {"mapper_interface_name": STOCK_ITEM_CRITERIA_MAPPER, "criteria_list": [], "filters": [],
+                    "orders": [], "limit": [str(page), str(size)]}
+        return Reply.json(200, {"items": rows, "search_criteria": criteria, "total_count": total})
 
     @staticmethod
     def _salable(data: StoreData, sku: str, stock_id: int) -> Reply:
@@ -566,9 +577,9 @@ class MagentoApp(ControlApp):
         return self._common_control(method, path, body)
 
     def configure(self, repeat_last_page=None, bearer=None, resources=None, write_resources=None,
-                  store=None) -> None:
+                  currency=None, host=None, store=None) -> None:
         """Last-page repeat, Bearer acceptance, the ACL resources of the store's integration and of its write
-        integration (all stores or ``store``)."""
+        integration, the base currency and the web address of the store view (all stores or ``store``)."""
         if repeat_last_page is not None:
             self.repeat_last_page = bool(repeat_last_page)
         if bearer is not None:
@@ -577,14 +588,24 @@ class MagentoApp(ControlApp):
             unknown = set(given or ()) - set(ALL_RESOURCES)
             if unknown:
                 raise ValueError(f"unknown resources {sorted(unknown)}; known: {', '.join(ALL_RESOURCES)}")
+        if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
+            raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
+        if host is not None and not re.fullmatch(r"[a-z0-9.-]+", str(host)):
+            raise ValueError(f"host must be a host name, got {host!r}")
         for state in [self._store(store)] if store else self.stores.values():
             if resources is not None:
                 state.resources = set(resources)
             if write_resources is not None:
                 state.write_resources = set(write_resources)
+            if currency is not None:
+                state.data.currency = str(currency)
+            if host is not None:
+                state.data.host = str(host)
 
     def config(self) -> dict:
         return {"repeat_last_page": self.repeat_last_page, "bearer": self.bearer,
+                "currency": {name: st.data.currency for name, st in self.stores.items()},
+                "host": {name: st.data.host for name, st in self.stores.items()},
                 "resources": {name: sorted(st.resources) for name, st in self.stores.items()},
                 "write_resources": {name: sorted(st.write_resources) for name, st in self.stores.items()}}
 

@@ -28,6 +28,8 @@ import threading
 import time
 from collections.abc import Iterator
 
+from ..control import route_order
+
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
 SPREAD_SECONDS = 60 * 86400
 COMPOSITE_TYPES = ("configurable", "bundle", "grouped")
@@ -68,6 +70,8 @@ class StoreData:
             raise ValueError("mode is msi or single")
         self.name = name
         self.mode = mode
+        self.currency = "USD"  # the base currency (GET /V1/store/storeConfigs), in which prices and costs are
+        self.host = f"{name}.example.com"  # the store view's web address (its base URLs), never the sandbox's own
         self.lock = threading.RLock()
         self._last_touch = 0
         self.generation = 0  # bumped by every change (``changed``): answers cached under an older one are stale
@@ -170,8 +174,8 @@ class StoreData:
     # ------------------------------------------------------------------ shared catalog (catalog.py)
     def apply_catalog(self, plan) -> None:
         """Relabel and restock as a ``CatalogPlan`` says (``--catalog shared``): shared SKUs go to the first simple
-        products that manage stock, stocked at the ``default`` source; no backorders; other products stop
-        managing stock and hold nothing; reservations are dropped."""
+        products that manage stock, stocked over the enabled sources they are assigned to (``default`` first); no
+        backorders; other products stop managing stock and hold nothing; reservations are dropped."""
         from ..catalog import seeded_case
 
         self.changed()
@@ -196,8 +200,11 @@ class StoreData:
                 p["sku"] = plan.listed_sku("magento", shared[p["id"]])
             elif p["type_id"] not in COMPOSITE_TYPES:
                 flags.update(manage_stock=False, use_config_manage_stock=False)
+            selling = sorted((c for c in codes if self.sources[c]["enabled"]), key=lambda c: (c != "default", c))
+            spread = dict(zip(selling, plan.spread("magento", shared[p["id"]], len(selling)), strict=True)) \
+                if p["id"] in shared and selling else {}
             for code in codes:
-                qty = plan.quantity("magento", shared[p["id"]]) if p["id"] in shared and code == "default" else 0
+                qty = spread.get(code, 0)
                 self.source_items[p["sku"], code] = {"sku": p["sku"], "source_code": code, "quantity": float(qty),
                                                      "status": 1 if qty > 0 else 0}
         self.scenario = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("magento")]
@@ -242,6 +249,17 @@ class StoreData:
             "extension_attributes": {"website_ids": [1]}, "product_links": [], "options": [],
             "media_gallery_entries": [], "tier_prices": [], "custom_attributes": custom,
         }
+
+    def store_configs(self) -> list[dict]:
+        """``GET /V1/store/storeConfigs``: the one store view (``default``, website ``base``), with the fields of
+        Magento's StoreConfigInterface."""
+        unsecure, secure = f"http://{self.host}/", f"https://{self.host}/"
+        return [{"id": 1, "code": "default", "website_id": 1, "locale": "en_US",
+                 "base_currency_code": self.currency, "default_display_currency_code": self.currency,
+                 "timezone": "America/Chicago", "weight_unit": "lbs",
+                 "base_url": unsecure, "base_link_url": unsecure, "base_static_url": f"{unsecure}static/",
+                 "base_media_url": f"{unsecure}media/", "secure_base_url": secure, "secure_base_link_url": secure,
+                 "secure_base_static_url": f"{secure}static/", "secure_base_media_url": f"{secure}media/"}]
 
     def stock_item_body(self, p: dict) -> dict:
         """Legacy CatalogInventory stock item (mirrors the ``default`` source)."""
@@ -346,10 +364,11 @@ class StoreData:
 
     # ------------------------------------------------------------------ the storefront (sales simulator)
     def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list]:
-        """A storefront order for ``quantity`` units from a source (default ``default``): accepted when the source
-        item is in stock with that much quantity at an enabled source, when the product takes backorders, or when
-        ``force`` (an order imported by an OMS). The sandbox deducts the source item at once (as if the order
-        shipped): reservations are not modelled, so the source items the tap reads show every sale."""
+        """A storefront order for ``quantity`` units from a source, or (none given) routed over the enabled sources
+        the SKU is assigned to, ``default`` first: accepted when their in-stock quantity covers it, when the
+        product takes backorders, or when ``force`` (an order imported by an OMS). The sandbox deducts the source
+        items at once (as if the order shipped): reservations are not modelled, so the source items the tap reads
+        show every sale."""
         product = self.product_by_sku(sku)
         code = "default" if location_id is None else str(location_id)
         flags = self.stock_flags[product["id"]]
@@ -358,16 +377,26 @@ class StoreData:
                   "policy": "continue" if backorders else "deny"}
         if not (flags["use_config_manage_stock"] or flags["manage_stock"]):
             return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
-        item = self.source_items.get((sku, code))
-        if item is None:
+        if (sku, code) not in self.source_items:
             raise NotFound(f"{sku} is not assigned to source {code!r}")
-        before = item["quantity"]
-        sellable = item["status"] == 1 and self.sources[code]["enabled"] and before >= quantity
-        accepted = force or backorders or sellable
+        codes = [code] if location_id is not None else [code, *sorted(
+            c for (s, c) in self.source_items if s == sku and c != code and self.sources[c]["enabled"])]
+
+        def shown(c: str) -> float:
+            item = self.source_items[sku, c]
+            return item["quantity"] if item["status"] == 1 and self.sources[c]["enabled"] else 0.0
+
+        before = sum(shown(c) for c in codes) if location_id is None else self.source_items[sku, code]["quantity"]
+        accepted = force or backorders or sum(shown(c) for c in codes) >= quantity
         if accepted:
-            after = before - quantity
-            self.set_source_item(sku, code, after, 1 if after > 0 or backorders else 0)
-        return {**answer, "accepted": accepted, "before": before, "after": self.source_items[sku, code]["quantity"]}, []
+            taken = route_order(quantity, [int(shown(c) // 1) for c in codes])
+            for c, units in zip(codes, taken, strict=True):
+                if units:
+                    after = self.source_items[sku, c]["quantity"] - units
+                    self.set_source_item(sku, c, after, 1 if after > 0 or backorders else 0)
+            answer["location_id"] = next(c for c, units in zip(codes, taken, strict=True) if units)
+        after = sum(shown(c) for c in codes) if location_id is None else self.source_items[sku, code]["quantity"]
+        return {**answer, "accepted": accepted, "before": before, "after": after}, []
 
     def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list]:
         """Stock received at a source: its quantity grows by ``quantity`` (in stock when above 0)."""
@@ -410,7 +439,7 @@ class StoreData:
                 yield {"store_id": store, "inventory_item_id": str(p["id"]), "sku": p["sku"],
                        "product_id": str(p["id"]), "variant_id": None, "is_tracked": tracked,
                        "oversell_policy": "continue" if backorders > 0 else "deny", "unit_cost": p["cost"],
-                       "currency": None, "updated_at": iso_z(p["updated_ts"]), "name": p["name"],
+                       "currency": self.currency, "updated_at": iso_z(p["updated_ts"]), "name": p["name"],
                        "type_id": p["type_id"], "status": p["status"], "backorders": backorders,
                        "created_at": iso_z(p["created_ts"])}
         elif stream == "inventory_levels":

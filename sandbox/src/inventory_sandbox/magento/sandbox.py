@@ -16,8 +16,8 @@ from .app import MagentoApp, oauth_credentials, token_for
 
 
 class MagentoSandbox(SandboxBase):
-    """``configure`` settings: ``repeat_last_page``, ``bearer``, ``resources``, ``write_resources`` (optional
-    ``store``)."""
+    """``configure`` settings: ``repeat_last_page``, ``bearer``, ``resources``, ``write_resources``, ``currency``,
+    ``host`` (optional ``store``)."""
 
     def __init__(self, stores: Iterable[str] = ("demo-store",), locations: int = 4, items: int = 500, seed: int = 7,
                  mode: str = "msi", repeat_last_page: bool = True, bearer: bool = True,

@@ -29,6 +29,8 @@ from array import array
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from ..control import route_order
+
 # Data is spread over the 90 days before this instant (or before "now" if the clock is earlier).
 FIXED_BASE = calendar.timegm((2026, 1, 1, 0, 0, 0))
 SPREAD_SECONDS = 90 * 86400
@@ -385,23 +387,32 @@ class StoreData:
         return item, level
 
     def place_order(self, sku: str, quantity: int, location_id=None, force: bool = False) -> tuple[dict, list[dict]]:
-        """A storefront order for ``quantity`` units: accepted when the level has that many available, when the
-        variant's policy is ``CONTINUE``, or when ``force`` (an order imported by an OMS); the units move from
-        ``available`` to ``committed``, as an unfulfilled order holds them. Untracked: accepted, nothing moves."""
+        """A storefront order for ``quantity`` units from a location, or (none given) routed over the item's levels
+        at locations that fulfil online orders: accepted when they have that many available, when the variant's
+        policy is ``CONTINUE``, or when ``force`` (an order imported by an OMS); the units move from ``available``
+        to ``committed``, as an unfulfilled order holds them. Untracked: accepted, nothing moves."""
         item, level = self._storefront_level(sku, location_id)
+        levels = [level] if location_id is not None else [
+            k for k in self.item_levels(item) if self.level_alive[k] and self.sells_online(self.level_loc[k])]
         policy = "continue" if self.item_continue[item] else "deny"
         answer = {"sku": sku, "inventory_item_id": str(self.item_id(item)),
                   "location_id": str(self.location_id(self.level_loc[level])), "policy": policy}
         if self.item_untracked[item]:
             return {**answer, "accepted": True, "policy": "untracked", "before": None, "after": None}, []
-        before = self.qty["available"][level]
+        available = self.qty["available"]
+        before = sum(available[k] for k in levels)
         accepted = force or policy == "continue" or before >= quantity
+        changed = []
         if accepted:
-            self.set_quantities(level, {"available": before - quantity,
-                                        "committed": self.qty["committed"][level] + quantity})
-        after = self.qty["available"][level]
-        return {**answer, "accepted": accepted, "before": before, "after": after}, \
-            ([self.level_record(level)] if accepted else [])
+            taken = route_order(quantity, [available[k] for k in levels])
+            for k, units in zip(levels, taken, strict=True):
+                if units:
+                    self.set_quantities(k, {"available": available[k] - units,
+                                            "committed": self.qty["committed"][k] + units})
+                    changed.append(self.level_record(k))
+            first = next(k for k, units in zip(levels, taken, strict=True) if units)
+            answer["location_id"] = str(self.location_id(self.level_loc[first]))
+        return {**answer, "accepted": accepted, "before": before, "after": sum(available[k] for k in levels)}, changed
 
     def receive(self, sku: str, quantity: int, location_id=None) -> tuple[dict, list[dict]]:
         """Stock received at a level: ``available`` (and on hand) grow by ``quantity``."""
@@ -437,7 +448,9 @@ class StoreData:
         self.sku_override = {i: plan.listed_sku("shopify", sku) for i, sku in shared.items()}
         for i, sku in shared.items():
             self.item_continue[i] = plan.policy("shopify", sku) == "continue"
-            self.qty["available"][levels_at(i, sells_online)[0]] = plan.quantity("shopify", sku)
+            selling = levels_at(i, sells_online)
+            for level, quantity in zip(selling, plan.spread("shopify", sku, len(selling)), strict=True):
+                self.qty["available"][level] = quantity
         others = [i for i in tracked if i not in shared and self.sku(i) is not None]
         seeded = [seeded_case(c, self.name, c.sku) for c in plan.cases_for("shopify") if c.sku]
         for case in plan.cases_for("shopify"):

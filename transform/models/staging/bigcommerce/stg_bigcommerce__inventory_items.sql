@@ -26,7 +26,7 @@ renamed as (
         cast(bin_picking_number as varchar) as bin_picking_number,
         cast(inventory_warning_level as integer) as inventory_warning_level,
         cast(unit_cost as decimal(18, 4)) as unit_cost,
-        cast(null as varchar) as currency,
+        upper(cast(currency as varchar)) as currency,
         cast(created_at as timestamp) as created_at,
         cast(updated_at as timestamp) as updated_at,
         cast(synced_at as timestamp) as synced_at,
