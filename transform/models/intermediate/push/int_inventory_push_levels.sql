@@ -153,7 +153,7 @@ store_observations as (
 
 ),
 
-plan as (
+build as (
 
     select
         {{ surrogate_key([
@@ -172,11 +172,11 @@ plan as (
 final as (
 
     select
-        plan.plan_id,
+        build.plan_id,
         flagged.*
 
     from flagged
-    cross join plan
+    cross join build
 
 )
 

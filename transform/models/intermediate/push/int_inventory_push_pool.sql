@@ -1,7 +1,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    post_hook="delete from {{ this }} where built_at < (select max(kept.built_at) from {{ this }} as kept)",
+    post_hook="delete from {{ this }} where built_at < (select max(kept.built_at) from {{ this }} as kept)
+               or '{{ push_mode() }}' != 'pooled'",
 ) }}
 -- The pooled mode's ledger (setting push_mode = pooled): one row per sellable level of every build, the last build
 -- kept. No system holds the stock, so the plan remembers it: per SKU, the pool is the previous build's pool, minus
@@ -12,6 +13,7 @@
 -- observation that predates our own write there (settling) is not trusted: nothing is counted and the baseline
 -- carries over. A SKU the ledger has not seen starts at the least any channel store shows (never more than any
 -- channel could sell). The pool may go below zero (units sold that no stock covers): restocks fill that first.
+-- In system_of_record mode the ledger is empty, so switching to pooled starts from that safe start again.
 {%- set pooled = push_mode() == 'pooled' %}
 
 with
@@ -56,6 +58,12 @@ previous_pools as (
 
 ),
 
+previous_plans as (
+
+    select distinct plan_id from previous
+
+),
+
 pushed as (
 
     -- what the push set at each level for the previous build's plan (its last applied write there)
@@ -71,8 +79,8 @@ pushed as (
         ) as write_desc
 
     from {{ ref('stg_push__push_log') }} as push_log
-    inner join (select distinct plan_id from previous) as previous_plan
-        on push_log.plan_id = previous_plan.plan_id
+    inner join previous_plans
+        on push_log.plan_id = previous_plans.plan_id
     where push_log.result = 'applied' and not push_log.is_dry_run
 
 ),

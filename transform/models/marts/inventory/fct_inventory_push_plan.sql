@@ -12,8 +12,9 @@
 -- items share it, the source of the target is missing, the level's data is stale or from an unfinished sync, or we
 -- wrote the level within the settling window; in pooled mode also when another channel store's data for the SKU is.
 {%- set mode = push_mode() %}
-{%- set record_channel = mart_setting('record_channel') %}
-{%- set record_store_id = mart_setting('record_store_id') %}
+{#- the same inputs give the same id, so a rebuilt plan that changes nothing is recognised as already pushed -#}
+{%- set row_key = surrogate_key(['held.channel', 'held.store_id', 'held.location_id', 'held.listed_sku',
+                                 'held.observed_sync_run', 'held.observed_quantity', 'held.planned_quantity']) %}
 
 with
 
@@ -48,7 +49,7 @@ system_of_record as (
 
 ),
 
-plan as (
+build as (
 
     select distinct plan_id from levels
 
@@ -72,11 +73,12 @@ record_quantities as (
 record_sync as (
 
     select
-        max(last_complete_run_at) as record_synced_at,
-        max(case when is_incomplete then 1 else 0 end) = 0 as record_sync_complete
+        max(levels.last_complete_run_at) as record_synced_at,
+        max(case when levels.is_incomplete then 1 else 0 end) = 0 as record_sync_complete
 
     from levels
-    where channel = '{{ record_channel }}' and store_id = '{{ record_store_id }}'
+    inner join system_of_record
+        on levels.channel = system_of_record.record_channel and levels.store_id = system_of_record.record_store_id
 
 ),
 
@@ -92,18 +94,18 @@ pools as (
 
 channel_skus as (
 
-    -- every channel store x SKU it lists; the record itself is never written
+    -- every channel store x SKU it lists; in system_of_record mode the record itself is never written
     select
-        channel,
-        store_id,
-        sku,
-        count(distinct inventory_item_id) as item_count
+        items.channel,
+        items.store_id,
+        items.sku,
+        count(distinct items.inventory_item_id) as item_count
 
     from items
-    {% if mode == 'system_of_record' -%}
-        where not (channel = '{{ record_channel }}' and store_id = '{{ record_store_id }}')
-    {%- endif %}
-    group by channel, store_id, sku
+    left join system_of_record
+        on items.channel = system_of_record.record_channel and items.store_id = system_of_record.record_store_id
+    where '{{ mode }}' = 'pooled' or system_of_record.record_channel is null
+    group by items.channel, items.store_id, items.sku
 
 ),
 
@@ -111,20 +113,15 @@ sources as (
 
     select
         channel_skus.*,
-        {% if mode == 'system_of_record' -%}
-            record_quantities.record_quantity as source_quantity
-        {%- else -%}
-            pools.pool_quantity as source_quantity
-        {%- endif %}
+        case
+            when '{{ mode }}' = 'pooled' then pools.pool_quantity else record_quantities.record_quantity
+        end as source_quantity
 
     from channel_skus
-    {% if mode == 'system_of_record' -%}
-        left join record_quantities
-            on channel_skus.sku = record_quantities.sku
-    {%- else -%}
-        left join pools
-            on channel_skus.sku = pools.sku
-    {%- endif %}
+    left join record_quantities
+        on channel_skus.sku = record_quantities.sku
+    left join pools
+        on channel_skus.sku = pools.sku
 
 ),
 
@@ -220,18 +217,17 @@ held as (
         case
             when observed_quantity = planned_quantity then null
             when location_id is null then 'no sellable location of this channel store stocks the SKU'
-            when item_count > 1 then cast(item_count as {{ dbt.type_string() }}) || ' items share this SKU here'
-            when is_stale
-                then 'stale: no complete levels sync of this channel store since '
-                || coalesce(cast(last_complete_run_at as {{ dbt.type_string() }}), 'ever')
+            when item_count > 1 then {{ dbt.concat(["cast(item_count as " ~ dbt.type_string() ~ ")",
+                                                    "' items share this SKU here'"]) }}
+            when is_stale then {{ dbt.concat([
+                "'stale: no complete levels sync of this channel store since '",
+                "coalesce(cast(last_complete_run_at as " ~ dbt.type_string() ~ "), 'ever')"]) }}
             when is_incomplete then 'incomplete: observed by a sync run that did not finish'
-            when is_settling
-                then 'settling: observed at ' || cast(observed_at as {{ dbt.type_string() }})
-                || ', before our write at ' || cast(last_write_at as {{ dbt.type_string() }}) || ' had settled'
-            {%- if mode == 'pooled' %}
-                when sku_data_unsure
-                    then 'pooled: another channel store''s data for this SKU is stale or incomplete'
-            {%- endif %}
+            when is_settling then {{ dbt.concat([
+                "'settling: observed at '", "cast(observed_at as " ~ dbt.type_string() ~ ")",
+                "', before our write at '", "cast(last_write_at as " ~ dbt.type_string() ~ ")", "' had settled'"]) }}
+            when '{{ mode }}' = 'pooled' and sku_data_unsure
+                then 'pooled: another channel store''s data for this SKU is stale or incomplete'
         end as hold_reason
 
     from planned
@@ -241,11 +237,9 @@ held as (
 final as (
 
     select
-        plan.plan_id,
-        {{ surrogate_key(['held.channel', 'held.store_id', 'held.location_id', 'held.listed_sku',
-                          'held.observed_sync_run', 'held.observed_quantity', 'held.planned_quantity']) }}
-        as plan_row_id,
-        '{{ mode }}' as mode,
+        build.plan_id,
+        {{ row_key }} as plan_row_id,
+        '{{ mode }}' as mode,  -- noqa: RF04
         held.channel,
         held.store_id,
         held.location_id,
@@ -269,16 +263,11 @@ final as (
         held.buffer_units,
         cast(held.target_quantity as integer) as target_quantity,
         cast(held.shown_elsewhere_quantity as integer) as shown_elsewhere_quantity,
-        {% if mode == 'system_of_record' -%}
-            record_sync.record_synced_at,
-            record_sync.record_sync_complete
-        {%- else -%}
-            cast(null as {{ dbt.type_timestamp() }}) as record_synced_at,
-            cast(null as {{ dbt.type_boolean() }}) as record_sync_complete
-        {%- endif %}
+        case when '{{ mode }}' = 'system_of_record' then record_sync.record_synced_at end as record_synced_at,
+        case when '{{ mode }}' = 'system_of_record' then record_sync.record_sync_complete end as record_sync_complete
 
     from held
-    cross join plan
+    cross join build
     cross join record_sync
 
 )

@@ -22,10 +22,10 @@ source as (
             cast(null as varchar) as sku,
             cast(null as integer) as from_quantity,
             cast(null as integer) as to_quantity,
-            cast(null as varchar) as method,
+            cast(null as varchar) as method,  -- noqa: RF04
             cast(null as varchar) as result,
             cast(null as boolean) as dry_run,
-            cast(null as timestamp) as at
+            cast(null as timestamp) as at  -- noqa: RF04
         where 1 = 0
     {% else %}
         select * from {{ loaded }}
@@ -45,7 +45,7 @@ renamed as (
         cast(sku as varchar) as sku,
         cast(from_quantity as integer) as from_quantity,
         cast(to_quantity as integer) as to_quantity,
-        cast(method as varchar) as method,
+        cast(method as varchar) as write_method,
         cast(result as varchar) as result,
         cast(dry_run as boolean) as is_dry_run,
         cast(at as timestamp) as recorded_at
