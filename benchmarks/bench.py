@@ -1,6 +1,7 @@
-"""The benchmark suite: throughput, API budget, rate-limit efficiency, freshness, scale and memory.
+"""The benchmark suite: throughput, API budget, rate-limit efficiency, freshness, scale and memory, and the
+oversells the push prevents (push.py).
 
-    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale]
+    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale,push]
 
 Starts sandbox stores at the chosen sizes, runs each tap (and the floor, the loader, the Meltano job) as
 real processes over loopback HTTP, writes ``benchmarks/results/<machine>-<size>.json`` and, via
@@ -43,7 +44,7 @@ from harness import (  # noqa: E402
 )
 
 PLATFORMS = ("shopify", "bigcommerce", "magento")
-SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale")
+SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale", "push")
 # Largest page each endpoint serves (the minimum request count divides by it).
 MAX_PAGE = {"shopify": 250, "bigcommerce": 1000, "magento": 300}
 
@@ -58,6 +59,11 @@ SIZES = {
                       "bigcommerce": {"levels": 600, "window_ms": 500, "quota": 2, "page_size": 50}},
         "freshness": {"items": 40, "repeats": 0, "batch": 5,
                       "schedule": {"tick_s": 15, "ticks": 2, "for_s": 5, "changes": 2}},
+        # one pass of the one-minute schedule per mode, beside the no-push run
+        "push": {"items": 40, "seed": 7, "duration_s": 30, "drain_s": 15, "units_per_sku": 6, "feed_lag_s": 3,
+                 "settle_s": 15, "tick_s": 60, "for_s": 20, "batch_s": 600,
+                 "restock": {"every_s": 20, "units": 5, "below": 2},
+                 "modes": ["system_of_record", "pooled"], "scenarios": ["a", "c"]},
     },
     # A quick local check of every section.
     "small": {
@@ -69,6 +75,10 @@ SIZES = {
                       "bigcommerce": {"levels": 1500, "window_ms": 1000, "quota": 2, "page_size": 100}},
         "freshness": {"items": 150, "repeats": 0, "batch": 20,
                       "schedule": {"tick_s": 30, "ticks": 3, "for_s": 20, "changes": 5}},
+        "push": {"items": 80, "seed": 7, "duration_s": 240, "drain_s": 120, "units_per_sku": 30, "feed_lag_s": 5,
+                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 120,
+                 "restock": {"every_s": 90, "units": 8, "below": 3},
+                 "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
     },
     # The published figures.
     "full": {
@@ -83,6 +93,11 @@ SIZES = {
         # The schedule as shipped: a cron tick every minute for 6 minutes, 16 changes at random moments.
         "freshness": {"items": 100_000, "repeats": 8, "batch": 100,
                       "schedule": {"tick_s": 60, "ticks": 6, "for_s": 45, "changes": 16}},
+        # ten minutes of orders (about 60 units per shared SKU: most run out), two more of the schedule after
+        "push": {"items": 200, "seed": 7, "duration_s": 600, "drain_s": 120, "units_per_sku": 60, "feed_lag_s": 5,
+                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600,
+                 "restock": {"every_s": 180, "units": 10, "below": 3},
+                 "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
     },
 }
 
@@ -499,8 +514,10 @@ def main(argv: list[str] | None = None) -> int:
     name = f"{os.uname().nodename}-{args.size}"
     result_path = args.results / f"{name}.json"
     results = json.loads(result_path.read_text()) if result_path.exists() else {}
-    results.update({"size": args.size, "machine": machine(), "load_before": os.getloadavg(),
-                    "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    owns_header = any(s != "push" for s in sections)  # the push section keeps its own run facts
+    if owns_header or "started_at" not in results:
+        results.update({"size": args.size, "machine": machine(), "load_before": os.getloadavg(),
+                        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         for section in sections:
@@ -508,6 +525,10 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             if section == "freshness":
                 results[section] = freshness(spec["freshness"], work)
+            elif section == "push":
+                from push import push_section
+
+                results[section] = push_section(spec["push"], work)
             else:
                 done = results.get(section, {})
                 for platform in platforms:
@@ -530,7 +551,8 @@ def main(argv: list[str] | None = None) -> int:
             result_path.write_text(json.dumps(results, indent=1, default=str))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if owns_header or "finished_at" not in results:
+        results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     result_path.write_text(json.dumps(results, indent=1, default=str))
     say(f"results: {result_path}")
     if args.docs:
