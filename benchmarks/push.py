@@ -247,7 +247,8 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
                 tick = 0
                 while began + tick * spec["tick_s"] < stop_at:
                     time.sleep(max(0.0, began + tick * spec["tick_s"] - time.monotonic()))
-                    proc = _sync(env, work, "--for", str(spec["for_s"]), "--lock-wait", str(int(spec["tick_s"] * 5 / 6)))
+                    wait = str(int(spec["tick_s"] * 5 / 6))
+                    proc = _sync(env, work, "--for", str(spec["for_s"]), "--lock-wait", wait)
                     readers.append(cycles.follow(proc, "pass", work / "passes.log", "inventory-sync: pass finished"))
                     procs.append(proc)
                     tick += 1
@@ -297,7 +298,8 @@ def push_section(spec: dict, work: Path) -> dict:
         side: dict = {}
         alone = None
         if "a" in kinds and len(kinds) > 1:  # (a) runs no Meltano: side by side with the first schedule
-            alone = threading.Thread(target=lambda m=mode: side.update(run_scenario(m, "a", spec, work / f"{m}-a")))
+            alone = threading.Thread(target=lambda m=mode, out=side: out.update(
+                run_scenario(m, "a", spec, work / f"{m}-a")))
             alone.start()
             kinds.remove("a")
         for kind in kinds:

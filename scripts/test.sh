@@ -16,6 +16,8 @@ done
 .venv/bin/python -m pytest webhooks/tests -q -rs -p no:cacheprovider || status=1
 # 2c. The push to the channels (the sandbox stores on loopback, DuckDB and PostgreSQL).
 .venv/bin/python -m pytest utilities/inventory-push/tests -q -rs -p no:cacheprovider || status=1
+# 2d. The scheduled pass (inventory-sync) with a stand-in meltano: blocks, lock, alerts, the push step.
+.venv/bin/python -m pytest runner/tests -q -rs -p no:cacheprovider || status=1
 # 3. Cross-package contract, loader, end-to-end and warehouse tests (Meltano, DuckDB, PostgreSQL, Snowflake emulator).
 .venv/bin/python -m pytest tests -q -rs -p no:cacheprovider || status=1
 exit "$status"

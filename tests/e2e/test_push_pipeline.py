@@ -44,9 +44,9 @@ def assert_channels_equal_the_plan(rows, servers) -> list[dict]:
     assert plan
     truth = {name: {(r["location_id"], str(r["inventory_item_id"])): int(r["available"])
                     for r in server.truth()["inventory_levels"]} for name, server in servers.items()}
-    wrong = [(r["channel"], r["sku"], r["location_id"], r["planned_quantity"],
-              truth[r["channel"]].get((r["location_id"], r["inventory_item_id"])))
-             for r in plan if truth[r["channel"]].get((r["location_id"], r["inventory_item_id"])) != r["planned_quantity"]]
+    shows = [(r, truth[r["channel"]].get((r["location_id"], r["inventory_item_id"]))) for r in plan]
+    wrong = [(r["channel"], r["sku"], r["location_id"], r["planned_quantity"], now) for r, now in shows
+             if now != r["planned_quantity"]]
     assert not wrong, wrong
     return plan
 
@@ -86,7 +86,8 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
             "select * from push.push_log where not dry_run")}
         assert results.pop(("shopify", sold["sku"])) == "stale"
         assert set(results.values()) == {"applied"} and len(results) == len(actions) - 1
-        assert shown(servers["shopify"], sold["location_id"], sold["inventory_item_id"]) == sold["observed_quantity"] - 1
+        left = shown(servers["shopify"], sold["location_id"], sold["inventory_item_id"])
+        assert left == sold["observed_quantity"] - 1  # the sale stands
 
         # 3. the next cycle plans Shopify again from what it shows now, and writes it
         env["INVENTORY_PUSH_APPLY"] = "true"
@@ -106,7 +107,8 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
             "select distinct sku, pool_quantity from analytics.int_inventory_push_pool")}
         shared = servers["magento"].scenario()["shared_skus"]
         in_cases = {sku for _, sku in cases} | {c["sku"] for c in seeded_cases(servers)}
-        quiet = [s for s, p in shared.items() if s not in in_cases and p["record_quantity"] >= 5 and p["listed_as"] == s]
+        quiet = [s for s, p in shared.items()
+                 if s not in in_cases and p["record_quantity"] >= 5 and p["listed_as"] == s]
         x, y, z = quiet[:3]
         assert [pools[s] for s in (x, y, z)] == [shared[s]["record_quantity"] for s in (x, y, z)]
 
@@ -119,14 +121,14 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         run_sync(env, "--push")
         pools = {r["sku"]: r["pool_quantity"] for r in rows(
             "select distinct sku, pool_quantity from analytics.int_inventory_push_pool")}
-        assert (pools[x], pools[y], pools[z]) == (pools_start := (shared[x]["record_quantity"] - 3,
-                                                                  shared[y]["record_quantity"] - 1,
-                                                                  shared[z]["record_quantity"] + 5))
+        expected = (shared[x]["record_quantity"] - 3, shared[y]["record_quantity"] - 1,
+                    shared[z]["record_quantity"] + 5)
+        assert (pools[x], pools[y], pools[z]) == expected
         pushed = rows("select * from analytics.fct_inventory_push_plan where is_action")
         assert {r["normalized_sku"] for r in pushed} == {x, y, z} and all(r["hold_reason"] is None for r in pushed)
         assert last_push(rows)["applied"] == len(pushed) and writes(servers) != before
         plan = assert_channels_equal_the_plan(rows, servers)
-        for sku, pool in zip((x, y, z), pools_start, strict=True):  # every channel shows the whole pool
+        for sku, pool in zip((x, y, z), expected, strict=True):  # every channel shows the whole pool
             assert {r["channel"]: r["target_quantity"] for r in plan if r["normalized_sku"] == sku} == dict.fromkeys(
                 STORES, pool)
 
