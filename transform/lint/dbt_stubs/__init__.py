@@ -64,6 +64,7 @@ invocation_id = "00000000-0000-0000-0000-000000000000"
 
 
 class _Target:
+    type = "duckdb"
     database = "warehouse"
     schema = "analytics"
 

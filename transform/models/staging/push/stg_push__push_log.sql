@@ -6,9 +6,12 @@
 {%- set loaded = adapter.get_relation(database=target.database, schema=audit_schema, identifier='push_log')
     if execute else none -%}
 
+{#- `at` is a keyword on Snowflake (time travel): the push's unquoted column is stored there as AT. -#}
+{%- set at_column = '"AT"' if target.type == 'snowflake' else 'at' %}
+
 with
 
-source as (
+renamed as (
 
     {% if loaded is none %}
         -- no push has run yet: the columns, no rows
@@ -22,35 +25,28 @@ source as (
             cast(null as varchar) as sku,
             cast(null as integer) as from_quantity,
             cast(null as integer) as to_quantity,
-            cast(null as varchar) as method,  -- noqa: RF04
+            cast(null as varchar) as write_method,
             cast(null as varchar) as result,
-            cast(null as boolean) as dry_run,
-            cast(null as timestamp) as at  -- noqa: RF04
+            cast(null as boolean) as is_dry_run,
+            cast(null as timestamp) as recorded_at
         where 1 = 0
     {% else %}
-        select * from {{ loaded }}
+        select
+            cast(run_id as varchar) as run_id,
+            cast(plan_id as varchar) as plan_id,
+            cast(plan_row_id as varchar) as plan_row_id,
+            cast(channel as varchar) as channel,
+            cast(store_id as varchar) as store_id,
+            cast(location_id as varchar) as location_id,
+            cast(sku as varchar) as sku,
+            cast(from_quantity as integer) as from_quantity,
+            cast(to_quantity as integer) as to_quantity,
+            cast(method as varchar) as write_method,
+            cast(result as varchar) as result,
+            cast(dry_run as boolean) as is_dry_run,
+            cast({{ at_column }} as timestamp) as recorded_at
+        from {{ loaded }}
     {% endif %}
-
-),
-
-renamed as (
-
-    select
-        cast(run_id as varchar) as run_id,
-        cast(plan_id as varchar) as plan_id,
-        cast(plan_row_id as varchar) as plan_row_id,
-        cast(channel as varchar) as channel,
-        cast(store_id as varchar) as store_id,
-        cast(location_id as varchar) as location_id,
-        cast(sku as varchar) as sku,
-        cast(from_quantity as integer) as from_quantity,
-        cast(to_quantity as integer) as to_quantity,
-        cast(method as varchar) as write_method,
-        cast(result as varchar) as result,
-        cast(dry_run as boolean) as is_dry_run,
-        cast(at as timestamp) as recorded_at
-
-    from source
 
 ),
 
