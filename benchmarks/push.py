@@ -57,7 +57,7 @@ class Stores:
         self.stack = ExitStack()
 
     def __enter__(self) -> Stores:
-        extra = {"shopify": ["--bucket-size", "1e12", "--restore-rate", "1e12"], "bigcommerce": ["--quota", "1e9"],
+        extra = {"shopify": ["--bucket-size", "1e12", "--restore-rate", "1e12"], "bigcommerce": ["--quota", "1000000000"],
                  "magento": []}
         self.sb = {p: self.stack.enter_context(Sandbox(p, self.work, items=self.spec["items"], seed=self.spec["seed"],
                                                        extra=["--catalog", "shared", *extra[p]]))
@@ -230,6 +230,7 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
                         cycles.snapshot("look")
                         next_look += spec["tick_s"]
                     time.sleep(0.5)
+                cycles.snapshot("look")  # once the orders have stopped
             elif kind == "b":
                 k = 0
                 while k * spec["batch_s"] <= duration:

@@ -5,23 +5,11 @@ stand-in meltano of test_runner.py plays the blocks."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-import pytest
-from test_runner import FAKE, blocks_of, calls, sync
+from test_runner import blocks_of, calls, sync
 
 REFUSAL = ("inventory-push: refused, nothing written: 612 changes planned, more than 500 "
            "(INVENTORY_PUSH_MAX_CHANGES)")
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Path:
-    """test_runner.py's stand-in meltano."""
-    path = tmp_path / "meltano"
-    path.write_text(FAKE.format(python=sys.executable))
-    path.chmod(0o755)
-    return path
 
 
 def test_the_push_runs_after_the_build_and_before_the_alerts(tmp_path, fake) -> None:
