@@ -36,7 +36,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from harness import ROOT, VENV_BIN, Sandbox, machine
+from harness import ROOT, VENV_BIN, Sandbox, machine, unlimited
 
 CHANNELS = ("shopify", "bigcommerce", "magento")
 RECORD = "magento"
@@ -57,10 +57,8 @@ class Stores:
         self.stack = ExitStack()
 
     def __enter__(self) -> Stores:
-        extra = {"shopify": ["--bucket-size", "1e12", "--restore-rate", "1e12"], "bigcommerce": ["--quota", "1000000000"],
-                 "magento": []}
         self.sb = {p: self.stack.enter_context(Sandbox(p, self.work, items=self.spec["items"], seed=self.spec["seed"],
-                                                       extra=["--catalog", "shared", *extra[p]]))
+                                                       extra=["--catalog", "shared", *unlimited(p)]))
                    for p in CHANNELS}
         return self
 
@@ -126,9 +124,11 @@ class Cycles:
         self.stores, self.sim, self.began, self.ends_at = stores, sim, began, ends_at
         self.ends: list[dict] = []
         self.lock = threading.Lock()
-        self.lines: list[str] = []
+        self.first_pass = threading.Event()
 
     def snapshot(self, source: str) -> None:
+        if source == "pass":
+            self.first_pass.set()
         physical = dict(self.sim.physical)
         shown = self.stores.shown(sorted(physical))
         t = time.monotonic() - self.began
@@ -154,13 +154,20 @@ def _sync(env: dict, work: Path, *args: str) -> subprocess.Popen:
                             stdin=subprocess.DEVNULL, bufsize=1)
 
 
-def _webhook_loop(env: dict, work: Path, cycles: Cycles, stop_at: float) -> None:
-    """Webhook passes back to back under the pass lock, between the polling passes, until ``stop_at``."""
+def _webhook_loop(env: dict, work: Path, cycles: Cycles, first: threading.Event, stop_at: float) -> None:
+    """Webhook passes back to back under the pass lock, between the polling passes, from the first polling pass
+    on (the mart must exist) until ``stop_at``. The lock is only tried, never waited for, and let go for a few
+    seconds after each pass: a polling tick waiting for it goes first."""
     meltano = str(VENV_BIN / "meltano")
+    first.wait()
     fd = os.open(work / "sync.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         while time.monotonic() < stop_at:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                time.sleep(0.5)
+                continue
             try:
                 proc = subprocess.run([meltano, "--log-level=warning", "run", "tap-inventory-webhooks", "target-duckdb",
                                        "dbt-duckdb:run-webhooks", "inventory-push"], cwd=ROOT, env=env,
@@ -171,7 +178,7 @@ def _webhook_loop(env: dict, work: Path, cycles: Cycles, stop_at: float) -> None
                 out.write(proc.stdout + proc.stderr)
             if proc.returncode == 0:
                 cycles.snapshot("webhooks")
-            time.sleep(1.0)
+            time.sleep(3.0)
     finally:
         os.close(fd)
 
@@ -243,7 +250,8 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
             else:
                 stop_at = began + duration + drain
                 if kind == "d":
-                    hooks = threading.Thread(target=_webhook_loop, args=(env, work, cycles, stop_at), daemon=True)
+                    hooks = threading.Thread(target=_webhook_loop, args=(env, work, cycles, cycles.first_pass, stop_at),
+                                             daemon=True)
                     hooks.start()
                 tick = 0
                 while began + tick * spec["tick_s"] < stop_at:
