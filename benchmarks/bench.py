@@ -547,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                         done[platform] = scale(platform, spec["scale"][platform], work)
                 results[section] = done
             results.setdefault("section_seconds", {})[section] = round(time.perf_counter() - started, 1)
-            results.setdefault("load_during", {})[section] = os.getloadavg()
+            if section != "push":  # the push section records its own load and times in its results
+                results.setdefault("load_during", {})[section] = os.getloadavg()
             result_path.write_text(json.dumps(results, indent=1, default=str))
     finally:
         shutil.rmtree(work, ignore_errors=True)
