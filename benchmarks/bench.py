@@ -1,6 +1,7 @@
-"""The benchmark suite: throughput, API budget, rate-limit efficiency, freshness, scale and memory.
+"""The benchmark suite: throughput, API budget, rate-limit efficiency, freshness, scale and memory, and the
+oversells the push prevents (push.py).
 
-    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale,fanout]
+    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale,fanout,push]
 
 Starts sandbox stores at the chosen sizes, runs each tap (and the floor, the loader, the Meltano job) as
 real processes over loopback HTTP, writes ``benchmarks/results/<machine>-<size>.json`` and, via
@@ -43,9 +44,11 @@ from harness import (  # noqa: E402
 )
 
 PLATFORMS = ("shopify", "bigcommerce", "magento")
-SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale", "fanout")
+SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale", "fanout", "push")
+#: What a plain run measures; the many-stores fan-out and the push take long and run when named.
+DEFAULT_SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale")
 #: Sections that record their own run facts (time, load) and leave the header's to the main run.
-OWN_FACTS = {"fanout"}
+OWN_FACTS = {"fanout", "push"}
 # Largest page each endpoint serves (the minimum request count divides by it).
 MAX_PAGE = {"shopify": 250, "bigcommerce": 1000, "magento": 300}
 
@@ -61,6 +64,11 @@ SIZES = {
         "freshness": {"items": 40, "repeats": 0, "batch": 5,
                       "schedule": {"tick_s": 15, "ticks": 2, "for_s": 5, "changes": 2}},
         "fanout": {"stores": 2, "levels": 300, "pools": [2], "bucket_size": 2000, "restore_rate": 100},
+        # one pass of the one-minute schedule per mode, beside the no-push run
+        "push": {"items": 40, "seed": 7, "duration_s": 30, "drain_s": 15, "units_per_sku": 6, "feed_lag_s": 3,
+                 "settle_s": 15, "tick_s": 60, "for_s": 20, "batch_s": 600,
+                 "restock": {"every_s": 20, "units": 5, "below": 2},
+                 "modes": ["system_of_record", "pooled"], "scenarios": ["a", "c"]},
     },
     # A quick local check of every section.
     "small": {
@@ -73,6 +81,10 @@ SIZES = {
         "freshness": {"items": 150, "repeats": 0, "batch": 20,
                       "schedule": {"tick_s": 30, "ticks": 3, "for_s": 20, "changes": 5}},
         "fanout": {"stores": 4, "levels": 2000, "pools": [1, 2, 4], "bucket_size": 2000, "restore_rate": 100},
+        "push": {"items": 80, "seed": 7, "duration_s": 240, "drain_s": 120, "units_per_sku": 30, "feed_lag_s": 5,
+                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 120,
+                 "restock": {"every_s": 90, "units": 8, "below": 3},
+                 "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
     },
     # The published figures.
     "full": {
@@ -90,6 +102,11 @@ SIZES = {
         # Many stores (docs/scaling.md): Shopify Standard limits per store, ~20k levels each (a store alone then
         # needs ~12 s of cost budget), the serial job vs the Airflow fan-out at each Shopify pool size.
         "fanout": {"stores": 20, "levels": 20_000, "pools": [1, 4, 8, 16], "bucket_size": 2000, "restore_rate": 100},
+        # ten minutes of orders (about 60 units per shared SKU: most run out), two more of the schedule after
+        "push": {"items": 200, "seed": 7, "duration_s": 600, "drain_s": 120, "units_per_sku": 60, "feed_lag_s": 5,
+                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600,
+                 "restock": {"every_s": 180, "units": 10, "below": 3},
+                 "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
     },
 }
 
@@ -490,7 +507,8 @@ def scale(platform: str, sizes: list[int], work: Path) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
-    parser.add_argument("--sections", default=",".join(SECTIONS))
+    parser.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: {', '.join(DEFAULT_SECTIONS)})")
     parser.add_argument("--platforms", default=",".join(PLATFORMS))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"),
@@ -523,6 +541,10 @@ def main(argv: list[str] | None = None) -> int:
 
                 results[section] = {**facts, **fanout(spec["fanout"], work, say),
                                     "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            elif section == "push":
+                from push import push_section
+
+                results[section] = push_section(spec["push"], work)
             else:
                 done = results.get(section, {})
                 for platform in platforms:
@@ -541,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
                         done[platform] = scale(platform, spec["scale"][platform], work)
                 results[section] = done
             results.setdefault("section_seconds", {})[section] = round(time.perf_counter() - started, 1)
-            results.setdefault("load_during", {})[section] = os.getloadavg()
+            if section not in OWN_FACTS:  # those record their own load and times in their results
+                results.setdefault("load_during", {})[section] = os.getloadavg()
             result_path.write_text(json.dumps(results, indent=1, default=str))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -287,6 +287,7 @@ def render(results_dir: Path, docs: Path) -> None:
         lines.append("")
 
     lines += fanout_lines(res.get("fanout"))
+    lines += push_lines(res.get("push"))
 
     if images:
         lines += ["## Plots", ""]
@@ -345,8 +346,8 @@ def fanout_lines(fo: dict | None) -> list[str]:
 
 
 def main_run_loads(res: dict) -> dict:
-    """Load average after each section of the main run (section 6 reports its own)."""
-    return {k: v for k, v in res.get("load_during", {}).items() if k != "fanout"}
+    """Load average after each section of the main run (sections 6 and 7 report their own)."""
+    return {k: v for k, v in res.get("load_during", {}).items() if k not in ("fanout", "push")}
 
 
 def binds(row: dict) -> str:
@@ -358,6 +359,60 @@ def binds(row: dict) -> str:
     if row["busy_share"] >= 0.85:
         return "the 2 cores"
     return "start-up and scheduling"
+
+
+SCHEDULES = {"a": "(a) no push", "b": "(b) push every {batch} min", "c": "(c) one-minute schedule + push",
+             "d": "(d) webhooks + push"}
+
+
+def push_lines(push: dict | None) -> list[str]:
+    """Section 7: oversells with and without the push, both modes (benchmarks/push.py)."""
+    if not push:
+        return []
+    spec, m = push["spec"], push["machine"]
+    lines = ["## 7. Closing the loop: oversells prevented by the push", "",
+             f"Measured {push['started_at']} to {push['finished_at']} on {m['cpu']}, {m['cores']} cores, load average"
+             f" {push['load_before'][0]:.2f} before and {push['load_after'][0]:.2f} after (other work on the machine"
+             " competes with the passes; see the load). Three shared-catalog stores of"
+             f" {spec['items']} items each (seed {spec['seed']}), fresh for every run; the same seeded order stream"
+             f" for {spec['duration_s'] / 60:g} min in real time (about {spec['units_per_sku']} units per shared SKU,"
+             " so most run out; restocks of"
+             f" {spec['restock']['units']} units every {spec['restock']['every_s']} s for SKUs at"
+             f" {spec['restock']['below']} or less, at Magento's `default` source), then"
+             f" {spec['drain_s']:g} s more of the schedule. system_of_record: Magento is the record and receives every"
+             f" order {spec['feed_lag_s']} s later (an order feed); pooled: no feed. The push applies, with settle"
+             f" {spec['settle_s']} s (the sandbox's reads do not lag) and the zero-out and change-size guards opened.",
+             "",
+             "An **oversell** is an order a channel accepted that the physical stock could not fill. *Agree* is the"
+             " share of SKU x channel pairs showing exactly the physical stock (*physical*) or what the record's"
+             " store shows (*record*, the accuracy KPI's comparison), read from the stores at each cycle end: the"
+             " mean while orders arrive, and the last cycle end after they stopped. Writes are the stores' own"
+             " write logs (requests that changed stock).", "",
+             "| mode | schedule | orders | oversells | vs (a) | vs (b) | cycles | agree physical during / after |"
+             " agree record during / after | writes |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def pct(value) -> str:
+        return "n/a" if value is None else f"{value * 100:.1f} %"
+
+    for r in push["runs"]:
+        label = SCHEDULES[r["scenario"]].format(batch=f"{spec['batch_s'] / 60:g}")
+        lines.append(f"| {r['mode']} | {label} | {fmt(r['orders'])} | {fmt(r['oversells'])} |"
+                     f" {pct(r.get('reduction_vs_a')) if r['scenario'] != 'a' else '-'} |"
+                     f" {pct(r.get('reduction_vs_b')) if r['scenario'] not in ('a', 'b') else '-'} |"
+                     f" {fmt(r['cycles'])} | {pct(r['agree_physical_during'])} / {pct(r['agree_physical_after'])} |"
+                     f" {pct(r['agree_record_during'])} / {pct(r['agree_record_after'])} | {fmt(r['writes_total'])} |")
+    lines.append("")
+    for mode in spec["modes"]:
+        runs = {r["scenario"]: r for r in push["runs"] if r["mode"] == mode}
+        c = runs.get("c")
+        if c is not None and "b" in runs:
+            lines.append(f"- {mode}: (c) vs (b) oversells: {pct(c.get('reduction_vs_b'))} fewer (target at least"
+                         f" 95 %: {ok(c.get('reduction_vs_b') is not None and c['reduction_vs_b'] >= 0.95)}); pairs"
+                         f" agreeing with the record once orders stop: {pct(c['agree_record_after'])} (target 99.9 %:"
+                         f" {ok(c['agree_record_after'] is not None and c['agree_record_after'] >= 0.999)})")
+    lines.append("")
+    return lines
 
 
 def load_remark(res: dict, cores: int) -> str:

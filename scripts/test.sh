@@ -21,6 +21,8 @@ done
 .venv/bin/python -m pytest utilities/inventory-push/tests -q -rs -p no:cacheprovider || status=1
 # 2d. The demand forecast and reorder suggestions (statsforecast; DuckDB and PostgreSQL).
 .venv/bin/python -m pytest utilities/inventory-forecast/tests -q -rs -p no:cacheprovider || status=1
+# 2e. The scheduled pass (inventory-sync) with a stand-in meltano: blocks, lock, alerts, the push step.
+.venv/bin/python -m pytest runner/tests -q -rs -p no:cacheprovider || status=1
 # 3. Cross-package contract, loader, end-to-end and warehouse tests (Meltano, DuckDB, PostgreSQL, Snowflake emulator).
 .venv/bin/python -m pytest tests -q -rs -p no:cacheprovider || status=1
 exit "$status"

@@ -1,10 +1,11 @@
 """inventory-sync: the scheduled sync of one box, every channel on its own.
 
     inventory-sync [--for SECONDS] [--lock-wait SECONDS] [--reconcile] [--warehouse duckdb|postgres|snowflake]
-                   [--environment ENV] [--sources PLUGIN,...]
+                   [--environment ENV] [--sources PLUGIN,...] [--push]
 
 One pass: each extractor -> the warehouse's loader (a failing channel does not stop the others: the blocks
-after it run in a new `meltano run`), then `dbt build` on what loaded, then source freshness and the alerts,
+after it run in a new `meltano run`), then `dbt build` on what loaded, with `--push` then `inventory-push` on the
+plan just built, then source freshness and the alerts,
 which always run and are told which sources are down. The exit status says whether anything failed; the last
 line says what. `--for 45` repeats the pass back to back for 45 seconds (the one-minute cron line).
 
@@ -30,6 +31,7 @@ from . import meltano
 from .stores import Source, StoreError, resolve, state_id_suffix
 
 WAREHOUSES = ("duckdb", "postgres", "snowflake")
+REFUSED = "inventory-push: refused, nothing written: "  # the push's line when a guard refuses the run (exit 3)
 CHANNELS = ("shopify", "bigcommerce", "magento")
 
 
@@ -121,6 +123,8 @@ class Runner:
 
         if build.status == "ok":
             say("mart rebuilt")  # what a change waits for: the freshness benchmark reads this line
+        if self.args.push:
+            run.steps.append(self.push(build))
         # Freshness, then the alerts, which always run and hear which sources are down.
         status_file = self.status_path()
         self.write_status(run, status_file)
@@ -143,6 +147,22 @@ class Runner:
         run.finished_at = _now()
         self.write_status(run, status_file)
         return run
+
+    def push(self, build: Step) -> Step:
+        """`inventory-push` on the plan this pass built (dry run unless its `apply` setting says to write); never
+        on a plan the build failed to refresh. A guard's refusal is not a failure of the pass: the push recorded
+        it in push.push_runs and the alerts raise it."""
+        step = Step("push")
+        if build.status != "ok":
+            step.error = "the plan was not rebuilt"
+            return step
+        result = self.meltano(["inventory-push"])
+        _settle(step, result, 0)
+        if step.status == "failed" and step.error.startswith(REFUSED):
+            step.status, step.error = "refused", step.error.removeprefix(REFUSED)
+        if step.status == "ok":
+            say("pushed")
+        return step
 
     def status_path(self) -> Path:
         return Path(self.args.status or self.root / "output" / f"run-status-{self.args.environment}.json")
@@ -180,6 +200,8 @@ def summary(run: Pass, seconds: float) -> str:
     for s in run.steps:
         if s.status == "failed":
             parts.append(f"{s.name} FAILED: {s.error}")
+        elif s.status == "refused":
+            parts.append(f"{s.name} REFUSED: {s.error}")
         elif s.status == "not run":
             parts.append(f"{s.name} not run{': ' + s.error if s.error else ''}")
         else:
@@ -235,6 +257,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                                               "name for postgres and snowflake, else dev)")
     parser.add_argument("--sources", help="extractor plugins, comma-separated (default: tap-<channel>-inventory for "
                                           "each channel in $INVENTORY_CHANNELS, else all three)")
+    parser.add_argument("--push", action="store_true",
+                        help="after dbt build, run inventory-push on the new plan (a dry run unless its apply setting "
+                             "is true); a refused push becomes an alert")
     parser.add_argument("--status", help="where to write the pass's status (default: output/run-status-<environment>.json)")
     args = parser.parse_args(argv)
     if args.seconds < 0 or args.lock_wait < 0:

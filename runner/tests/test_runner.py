@@ -14,8 +14,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(sys.executable).parent / "inventory-sync"
 STORES = {"TAP_SHOPIFY_INVENTORY_STORE": "my-shop", "TAP_BIGCOMMERCE_INVENTORY_STORE_HASH": "abc123",
@@ -52,14 +50,6 @@ FAKE = textwrap.dedent('''\
         log(event="Block run completed", set_number=index, success=True, err=None, duration_seconds=0.1)
     log(event="Run completed")
 ''')
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Path:
-    path = tmp_path / "meltano"
-    path.write_text(FAKE.format(python=sys.executable))
-    path.chmod(0o755)
-    return path
 
 
 def sync(tmp_path: Path, fake: Path, *args: str, fail: dict | None = None, **env: str) -> subprocess.CompletedProcess:

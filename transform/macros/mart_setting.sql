@@ -11,6 +11,13 @@
         'anomaly_window': ('INVENTORY_ANOMALY_WINDOW', '10'),
         'anomaly_min_history': ('INVENTORY_ANOMALY_MIN_HISTORY', '3'),
         'forecast_as_of': ('INVENTORY_FORECAST_AS_OF', ''),
+        'push_mode': ('INVENTORY_PUSH_MODE', 'system_of_record'),
+        'push_buffer': ('INVENTORY_PUSH_BUFFER', '0'),
+        'push_locations': ('INVENTORY_PUSH_LOCATIONS', ''),
+        'push_receiving_location': ('INVENTORY_PUSH_RECEIVING_LOCATION', ''),
+        'push_settle_seconds': ('INVENTORY_PUSH_SETTLE_SECONDS', '120'),
+        'push_stale_minutes': ('INVENTORY_PUSH_STALE_MINUTES', '30'),
+        'push_audit_schema': ('INVENTORY_PUSH_AUDIT_SCHEMA', 'push'),
     } -%}
     {%- if name not in settings -%}
         {{ exceptions.raise_compiler_error("unknown mart setting '" ~ name ~ "'") }}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ KINDS = {
     "oversell": "Oversell risk",
     "anomaly": "Stock anomaly",
     "freshness": "Stale source",
+    "push": "Push refused",
 }
 MARTS = {"record": "mart_system_of_record", "discrepancy": "fct_inventory_discrepancies",
          "oversell": "fct_oversell_risk", "anomaly": "fct_inventory_anomalies"}
@@ -139,6 +141,21 @@ def anomalies(wh: Warehouse, settings: Settings) -> list[Condition]:
     return list(found.values())
 
 
+def push_refused(wh: Warehouse, settings: Settings) -> list[Condition] | None:
+    """One condition while inventory-push's latest run was refused by a guard (nothing was written to any
+    channel), with the guard's line; None when the push has never run here (no push_runs to read)."""
+    if not wh.has_table(settings.push_schema, "push_runs"):
+        return None
+    latest = wh.rows(f"select status, message, started_at from {settings.push_schema}.push_runs "
+                     "where status != 'running' order by started_at desc limit 1")
+    if not latest or latest[0]["status"] != "refused":
+        return []
+    message = latest[0]["message"] or "a guard refused the run"
+    guard = re.sub(r"\d+", "#", message)[:200]  # the same guard with other numbers next run is not news
+    return [Condition("push", "push|refused", guard,
+                      f"the push was refused, nothing was written to any channel: {message}")]
+
+
 def sources_down(settings: Settings) -> list[Condition] | None:
     """Sources (and a dbt build) that failed in inventory-sync's last pass, with their error lines; None when
     there is no status to read (alerts run outside inventory-sync)."""
@@ -218,4 +235,8 @@ def current(wh: Warehouse, settings: Settings) -> tuple[list[Condition], set[str
     if stale is not None:
         conditions += stale
         read.add("freshness")
+    refused = push_refused(wh, settings)
+    if refused is not None:
+        conditions += refused
+        read.add("push")
     return conditions, read

@@ -24,6 +24,7 @@ class Settings:
     path: str = "output/warehouse.duckdb"      # the DuckDB file (env WAREHOUSE_PATH too)
     schema: str = "analytics"                  # where dbt builds the mart
     memory_schema: str = "alerts"              # where `sent_alerts` remembers what was sent
+    push_schema: str = "push"                  # inventory-push's audit (push_runs): a refused push is an alert
     freshness_results: str = "transform/target/sources.json"
     run_status: str = ""                       # inventory-sync's status of its pass: which sources are down
     smtp_host: str = ""
@@ -69,6 +70,7 @@ class Settings:
             path=path,
             schema=get("schema", default.schema),
             memory_schema=get("memory_schema", default.memory_schema),
+            push_schema=get("push_schema", env.get("INVENTORY_PUSH_AUDIT_SCHEMA") or default.push_schema),
             freshness_results=get("freshness_results", default.freshness_results),
             run_status=get("run_status", ""),
             smtp_host=get("smtp_host", ""),

@@ -1,0 +1,141 @@
+"""The closed loop, end to end (issue #20): shared-catalog sandbox stores, `inventory-sync --push` on DuckDB, in
+both modes of the plan, with real Meltano, dbt and inventory-push.
+
+system_of_record (Magento's demo-store is the record; the stores seed channels that disagree with it):
+1. `inventory-sync --push` with apply off: the plan lists the seeded disagreements; nothing is written (dry run).
+2. A shopper buys on Shopify between plan and push; `inventory-push apply`: that row's compare-and-set fails
+   (`stale`), the sale stands, the other channels are written.
+3. `inventory-sync --push` with apply on: the next cycle plans Shopify again from a fresh sync and writes it. Every
+   channel now shows what the plan says.
+pooled (no central system; the receiving location is Magento's `default` source):
+4. The first pooled cycle starts each pool at the least any channel shows; the sync after step 3's push puts the
+   accuracy KPI at 100 % and plans nothing.
+5. Orders on Shopify and BigCommerce, one on Magento, stock received at the receiving location; the next cycle
+   takes every sale off the pool and adds the receipt, and writes every channel to it.
+6. A cycle with no new orders: nothing to write, every channel equals the plan, accuracy 100 %.
+"""
+
+from __future__ import annotations
+
+from conftest import needs_module, run_meltano, run_sync
+from support.duckdb_rows import duckdb_rows
+from support.shared_catalog import STORES, seeded_cases, shared_catalog, tap_env
+
+needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
+from inventory_sandbox import BigCommerceSandbox, MagentoSandbox, ShopifySandbox  # noqa: E402
+
+ITEMS, SEED = 40, 7
+WRITE_TOKENS = {"shopify": ShopifySandbox.write_token, "bigcommerce": BigCommerceSandbox.write_token,
+                "magento": MagentoSandbox.write_token}
+
+
+def writes(servers) -> dict[str, int]:
+    return {name: server.get("log")["writes"] for name, server in servers.items()}
+
+
+def shown(server, location_id: str, inventory_item_id: str) -> int:
+    return next(int(r["available"]) for r in server.truth()["inventory_levels"]
+                if r["location_id"] == location_id and str(r["inventory_item_id"]) == inventory_item_id)
+
+
+def assert_channels_equal_the_plan(rows, servers) -> list[dict]:
+    """Every planned level shows its planned quantity in the store now; returns the plan."""
+    plan = rows("select * from analytics.fct_inventory_push_plan where location_id is not null")
+    assert plan
+    truth = {name: {(r["location_id"], str(r["inventory_item_id"])): int(r["available"])
+                    for r in server.truth()["inventory_levels"]} for name, server in servers.items()}
+    shows = [(r, truth[r["channel"]].get((r["location_id"], r["inventory_item_id"]))) for r in plan]
+    wrong = [(r["channel"], r["sku"], r["location_id"], r["planned_quantity"], now) for r, now in shows
+             if now != r["planned_quantity"]]
+    assert not wrong, wrong
+    return plan
+
+
+def last_push(rows) -> dict:
+    return rows("select * from push.push_runs order by started_at desc limit 1")[0]
+
+
+def accuracy(rows) -> float:
+    return rows("select accuracy from analytics.mart_inventory_accuracy where grain = 'run' "
+                "order by period_start desc limit 1")[0]["accuracy"]
+
+
+def test_sync_build_push_in_both_modes(meltano_env) -> None:
+    with shared_catalog(ITEMS, SEED) as servers:
+        env = tap_env(servers, meltano_env)
+        env.update({f"INVENTORY_PUSH_{name.upper()}_ACCESS_TOKEN": token(STORES[name])
+                    for name, token in WRITE_TOKENS.items()})
+        rows = duckdb_rows(env["WAREHOUSE_PATH"])
+        cases = {(c["channel"], c["sku"]) for c in seeded_cases(servers)
+                 if c["kind"] in ("discrepancy", "above_system_of_record")}
+
+        # 1. dry run: the plan holds the seeded disagreements, the stores are not written
+        run_sync(env, "--push")
+        actions = rows("select * from analytics.fct_inventory_push_plan where is_action")
+        assert {(r["channel"], r["normalized_sku"]) for r in actions} == cases
+        assert all(r["hold_reason"] is None and r["mode"] == "system_of_record" for r in actions)
+        assert writes(servers) == {"shopify": 0, "bigcommerce": 0, "magento": 0}
+        dry = last_push(rows)
+        assert dry["dry_run"] and dry["status"] == "ok"
+
+        # 2. a sale on Shopify between plan and push: its compare fails, nothing is written over it
+        sold = next(r for r in actions if r["channel"] == "shopify" and r["observed_quantity"] > 0)
+        servers["shopify"].post("order", sku=sold["sku"], quantity=1)
+        run_meltano(env, "invoke", "inventory-push:apply")
+        results = {(r["channel"], r["sku"]): r["result"] for r in rows(
+            "select * from push.push_log where not dry_run")}
+        assert results.pop(("shopify", sold["sku"])) == "stale"
+        assert set(results.values()) == {"applied"} and len(results) == len(actions) - 1
+        left = shown(servers["shopify"], sold["location_id"], sold["inventory_item_id"])
+        assert left == sold["observed_quantity"] - 1  # the sale stands
+
+        # 3. the next cycle plans Shopify again from what it shows now, and writes it
+        env["INVENTORY_PUSH_APPLY"] = "true"
+        run_sync(env, "--push")
+        again = rows("select * from analytics.fct_inventory_push_plan where is_action")
+        assert [(r["channel"], r["sku"], r["observed_quantity"]) for r in again] == [
+            ("shopify", sold["sku"], sold["observed_quantity"] - 1)]
+        assert last_push(rows)["applied"] == 1
+        assert_channels_equal_the_plan(rows, servers)
+
+        # 4. pooled: the first cycle starts at the least any channel shows; they all agree, so nothing to do
+        env.update(INVENTORY_PUSH_MODE="pooled", INVENTORY_PUSH_RECEIVING_LOCATION="magento:default")
+        run_sync(env, "--push")
+        assert accuracy(rows) == 1.0  # the sync after the system_of_record push: every channel equals the record
+        assert rows("select count(*) as n from analytics.fct_inventory_push_plan where is_action")[0]["n"] == 0
+        pools = {r["sku"]: r["pool_quantity"] for r in rows(
+            "select distinct sku, pool_quantity from analytics.int_inventory_push_pool")}
+        shared = servers["magento"].scenario()["shared_skus"]
+        in_cases = {sku for _, sku in cases} | {c["sku"] for c in seeded_cases(servers)}
+        quiet = [s for s, p in shared.items()
+                 if s not in in_cases and p["record_quantity"] >= 5 and p["listed_as"] == s]
+        x, y, z = quiet[:3]
+        assert [pools[s] for s in (x, y, z)] == [shared[s]["record_quantity"] for s in (x, y, z)]
+
+        # 5. sales on every channel and a delivery at the receiving location
+        servers["shopify"].post("order", sku=x, quantity=2)
+        servers["bigcommerce"].post("order", sku=x, quantity=1)
+        servers["magento"].post("order", sku=y, quantity=1)
+        servers["magento"].post("receive", sku=z, quantity=5, location_id="default")
+        before = writes(servers)
+        run_sync(env, "--push")
+        pools = {r["sku"]: r["pool_quantity"] for r in rows(
+            "select distinct sku, pool_quantity from analytics.int_inventory_push_pool")}
+        expected = (shared[x]["record_quantity"] - 3, shared[y]["record_quantity"] - 1,
+                    shared[z]["record_quantity"] + 5)
+        assert (pools[x], pools[y], pools[z]) == expected
+        pushed = rows("select * from analytics.fct_inventory_push_plan where is_action")
+        assert {r["normalized_sku"] for r in pushed} == {x, y, z} and all(r["hold_reason"] is None for r in pushed)
+        assert last_push(rows)["applied"] == len(pushed) and writes(servers) != before
+        plan = assert_channels_equal_the_plan(rows, servers)
+        for sku, pool in zip((x, y, z), expected, strict=True):  # every channel shows the whole pool
+            assert {r["channel"]: r["target_quantity"] for r in plan if r["normalized_sku"] == sku} == dict.fromkeys(
+                STORES, pool)
+
+        # 6. a cycle with no new orders: nothing to write, every channel equals the plan, accuracy 100 %
+        before = writes(servers)
+        run_sync(env, "--push")
+        assert rows("select count(*) as n from analytics.fct_inventory_push_plan where is_action")[0]["n"] == 0
+        assert writes(servers) == before
+        assert_channels_equal_the_plan(rows, servers)
+        assert accuracy(rows) == 1.0
