@@ -121,7 +121,7 @@ class InventoryStream(RESTStream):
         candidates = []
         state = self.get_context_state(None)
         bookmark = state.get("replication_key_value")
-        if bookmark and state.get("store_id", self.store_id) != self.store_id:
+        if bookmark and "store_id" in state and state["store_id"] != self.store_id:  # an older bookmark names no store
             self.logger.warning(
                 "The bookmark of %s was taken in store %s, not %s: reading %s in full",
                 self.name, state["store_id"], self.store_id, self.name,

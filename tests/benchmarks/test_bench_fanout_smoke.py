@@ -13,14 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, require, which
+from conftest import ROOT, needs, which
 from support import postgres
 
 
 def test_bench_fanout_tiny(tmp_path: Path) -> None:
-    require(postgres.unavailable_reason() is None, postgres.unavailable_reason() or "")
-    require(which("inventory-sandbox") is not None, "inventory-sandbox is not installed: run scripts/setup.sh")
-    require((ROOT / ".meltano/utilities/airflow/venv/bin/airflow").exists(), "airflow is not installed: scripts/setup.sh")
+    needs(postgres.unavailable_reason() or "", available=postgres.unavailable_reason() is None)
+    needs("inventory-sandbox is not installed: run scripts/setup.sh", available=which("inventory-sandbox") is not None)
+    needs("airflow is not installed: scripts/setup.sh", available=(ROOT / ".meltano/utilities/airflow/venv/bin/airflow").exists())
     docs = tmp_path / "benchmarks.md"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--size", "tiny", "--sections", "fanout",

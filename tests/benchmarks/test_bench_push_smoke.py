@@ -13,12 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, require, which
+from conftest import ROOT, needs, which
 
 
 def test_bench_push_tiny_run(tmp_path: Path) -> None:
-    require(which("inventory-sandbox") is not None, "inventory-sandbox is not installed: run scripts/setup.sh")
-    require(which("inventory-sync") is not None, "inventory-sync is not installed: run scripts/setup.sh")
+    needs("inventory-sandbox is not installed: run scripts/setup.sh", available=which("inventory-sandbox") is not None)
+    needs("inventory-sync is not installed: run scripts/setup.sh", available=which("inventory-sync") is not None)
     docs = tmp_path / "benchmarks.md"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--size", "tiny", "--sections", "push",

@@ -12,7 +12,7 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from conftest import needs_module, require, which
+from conftest import needs, needs_module, which
 from support import contract_marts
 from support.alert_receivers import smtp_server, webhook_server
 from test_alerts_delivery import PASSWORD, USER, alerts_env, duck, send
@@ -38,7 +38,7 @@ def write_plan(execute, record_age: timedelta) -> None:
 
 def push(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     command = which("inventory-push")
-    require(command is not None, "inventory-push is not installed: run scripts/setup.sh")
+    needs("inventory-push is not installed: run scripts/setup.sh", available=command is not None)
     env = {"PATH": str(Path(command).parent), "INVENTORY_PUSH_PATH": str(tmp_path / "warehouse.duckdb")}
     return subprocess.run([command], env=env, capture_output=True, text=True, timeout=120, check=False)
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, ROOT, require
+from conftest import IN_CI, ROOT, needs
 from support import postgres
 from support.mart import BIGCOMMERCE, SHOPIFY, control
 from support.many_stores import assert_channel_equals_stores, assert_raw_equals_stores, raw_levels_per_store
@@ -49,7 +49,7 @@ def when(stamp: str) -> datetime:
 
 
 def airflow_for(tmp_path: Path, database, executor: str, sandboxes: dict, pools: dict, **kwargs) -> Airflow:
-    require(AIRFLOW_BIN.exists(), "the airflow utility is not installed: run scripts/setup.sh")
+    needs("the airflow utility is not installed: run scripts/setup.sh", available=AIRFLOW_BIN.exists())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "AIRFLOW"))}
     env.update(database.env())
     env.update(sandbox_stores.store_env(STORES, {p: sb.url for p, sb in sandboxes.items()}))
@@ -191,7 +191,7 @@ def free_redis_db() -> str:
     try:
         sock = socket.create_connection(("127.0.0.1", 6379), timeout=3)
     except OSError as exc:
-        require(False, f"no Redis server on 127.0.0.1:6379 ({exc}); start one: redis-server --daemonize yes")
+        needs(f"no Redis server on 127.0.0.1:6379 ({exc}); start one: redis-server --daemonize yes")
     with sock:
         for db in range(15, 0, -1):
             ask(sock, "SELECT", str(db))

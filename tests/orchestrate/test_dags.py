@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, require
+from conftest import ROOT, needs
 
 from orchestrate import generate
 from orchestrate.project_copy import synthetic_stores
@@ -111,7 +111,7 @@ print(json.dumps({"errors": {k: v.splitlines()[-1] for k, v in bag.import_errors
 
 
 def dagbag(manifest: Path, env: dict[str, str]) -> dict:
-    require(AIRFLOW_PYTHON.exists(), "the airflow utility is not installed: run scripts/setup.sh")
+    needs("the airflow utility is not installed: run scripts/setup.sh", available=AIRFLOW_PYTHON.exists())
     proc = subprocess.run([str(AIRFLOW_PYTHON), "-c", DAGBAG, str(DAG_FILE)], capture_output=True, text=True,
                           timeout=300, check=False, stdin=subprocess.DEVNULL,
                           env={**env, "INVENTORY_MANIFEST": str(manifest), "MELTANO_ENVIRONMENT": "postgres",
