@@ -49,7 +49,7 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, emulator) -> None:
 
 
 # ------------------------------------------------------------------------------- incremental strategies
-# The mart is tables and views today (style.md: incremental only once a build is slow). When a model turns
+# The mart is tables and views today (incremental only once a build is slow). When a model turns
 # incremental, these are the dbt-snowflake strategies proven to re-run correctly on the emulator too. `merge`
 # (dbt-snowflake's default) works on Snowflake but not on fakesnow 0.12.1 ("Ambiguous reference to column
 # name" in dbt's MERGE ... UPDATE SET), so models here use `delete+insert` (docs/warehouses.md).
