@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,31 @@ def test_every_platform_list_is_the_registry() -> None:
         gen.namespace_of(p["channel"]): (p["channel"], p["store_setting"]) for p in gen.load_registry()}
     assert list(runner_cli.CHANNELS) == CHANNELS
     assert sandbox_cli.PLATFORMS == {c: f"inventory_sandbox.{c}.cli" for c in CHANNELS}
+
+
+def test_dbt_knows_the_registry_channels() -> None:
+    project = yaml.safe_load((ROOT / "transform" / "dbt_project.yml").read_text())
+    assert project["vars"]["known_channels"] == CHANNELS
+    for section in ("models", "sources"):
+        staging = project[section]["inventory"]["staging"]
+        for channel in CHANNELS:
+            assert staging[channel]["+enabled"] == f"{{{{ '{channel}' in env_var('INVENTORY_CHANNELS', '{channel}') }}}}"
+    macro = (ROOT / "transform" / "macros" / "enabled_channels.sql").read_text()
+    assert "var('known_channels')" in macro and not any(f"'{c}'" in macro for c in CHANNELS)
+    sys.path.insert(0, str(ROOT / "transform" / "lint"))
+    try:
+        stubs = importlib.import_module("dbt_stubs")
+    finally:
+        sys.path.remove(str(ROOT / "transform" / "lint"))
+    assert stubs.var("known_channels") == CHANNELS and stubs.var("channels") == ",".join(CHANNELS)
+
+
+def test_plugin_arguments_that_list_the_platforms_are_the_registry() -> None:
+    from orchestrate.generate import meltano_project
+
+    utilities = {p["name"]: p for p in meltano_project()["plugins"]["utilities"]}
+    schemas = ",".join([*(f"raw_{c}" for c in CHANNELS), "analytics"])
+    for command in ("postgres", "snowflake"):
+        assert f"--schemas {schemas}" in utilities["warehouse-check"]["commands"][command]["args"]
+    queues = ",".join(["default", *CHANNELS])
+    assert f"--queues {queues}" in utilities["airflow"]["commands"]["celery-worker"]["args"]
