@@ -105,6 +105,11 @@ def test_dbt_knows_the_registry_channels() -> None:
             assert staging[channel]["+enabled"] == f"{{{{ '{channel}' in env_var('INVENTORY_CHANNELS', '{channel}') }}}}"
     macro = (ROOT / "transform" / "macros" / "enabled_channels.sql").read_text()
     assert "var('known_channels')" in macro and not any(f"'{c}'" in macro for c in CHANNELS)
+    spelled = [", ".join(CHANNELS), ",".join(CHANNELS), ", ".join(f"'{c}'" for c in CHANNELS)]
+    for path in [*(ROOT / "transform" / "macros").glob("*.sql"), *(ROOT / "transform" / "models").rglob("*.yml"),
+                 *(ROOT / "transform" / "tests").rglob("*.*")]:
+        text = path.read_text()
+        assert not any(s in text for s in spelled), f"{path.relative_to(ROOT)} spells out the channels: use known_channels"
     sys.path.insert(0, str(ROOT / "transform" / "lint"))
     try:
         stubs = importlib.import_module("dbt_stubs")
