@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 STORES = ROOT / "orchestrate" / "stores.yml"
 GENERATED = ROOT / "orchestrate" / "stores.meltano.yml"
 
-PLATFORMS = ("shopify", "bigcommerce", "magento")
+REGISTRY = ROOT / "platforms.yml"
+#: The platforms (channels), in the order of the platform registry platforms.yml.
+PLATFORMS = tuple(p["channel"] for p in yaml.safe_load(REGISTRY.read_text())["platforms"])
 #: The settings that say which store a plugin reads; every entry names it in `config`.
-STORE_SETTING = {"shopify": "store", "bigcommerce": "store_hash", "magento": "base_url"}
+STORE_SETTING = {p["channel"]: p["store_setting"] for p in yaml.safe_load(REGISTRY.read_text())["platforms"]}
 #: Warehouses that take several writers at once, with their Meltano environment, loader and dbt utility.
 FANOUT_WAREHOUSES = {
     "postgres": {"loader": "target-postgres", "dbt": "dbt-postgres"},
@@ -76,6 +78,23 @@ def pool_name(platform: str, warehouse: str) -> str:
 def asset_uri(platform: str, warehouse: str) -> str:
     """The Airflow asset a store's load updates: its platform's raw schema in the warehouse."""
     return f"inventory://{warehouse}/raw_{platform}"
+
+
+def meltano_project(meltano_yml: Path = ROOT / "meltano.yml", skip: tuple[Path, ...] = ()) -> dict:
+    """meltano.yml with the files its `include_paths` name merged in (but `skip`), as Meltano merges them: each
+    included file's plugins (per kind), jobs, schedules and environments after meltano.yml's own."""
+    project = yaml.safe_load(meltano_yml.read_text()) or {}
+    for pattern in project.get("include_paths", []):
+        for path in sorted(meltano_yml.parent.glob(pattern)):
+            if path.resolve() in {p.resolve() for p in skip}:
+                continue
+            included = yaml.safe_load(path.read_text()) or {}
+            for kind, plugins in (included.get("plugins") or {}).items():
+                project.setdefault("plugins", {}).setdefault(kind, []).extend(plugins or [])
+            for key in ("jobs", "schedules", "environments"):
+                if included.get(key):
+                    project.setdefault(key, []).extend(included[key])
+    return project
 
 
 def tap_settings(project: dict) -> dict[str, dict[str, bool]]:
@@ -185,7 +204,7 @@ def render(stores_path: Path = STORES, meltano_yml: Path = ROOT / "meltano.yml")
         doc = yaml.safe_load(stores_path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise StoreListError(f"cannot read {stores_path}: {str(exc).splitlines()[0]}") from exc
-    fanout, stores = validate(doc, tap_settings(yaml.safe_load(meltano_yml.read_text())))
+    fanout, stores = validate(doc, tap_settings(meltano_project(meltano_yml)))
     body = yaml.safe_dump(meltano_file(fanout, stores), sort_keys=False, width=1000, default_flow_style=False)
     return HEADER + body
 

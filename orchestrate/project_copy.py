@@ -10,7 +10,7 @@ from pathlib import Path
 
 from orchestrate.generate import ROOT, render
 
-LINKED = (".venv", "taps", "utilities", "webhooks", "transform", "sandbox", "plugins")
+LINKED = (".venv", "taps", "utilities", "webhooks", "transform", "sandbox")
 LINKED_PLUGINS = ("extractors", "loaders", "utilities")
 
 
@@ -18,6 +18,9 @@ def project_with_stores(stores: Path, dest: Path) -> Path:
     """Make `dest` a project whose store list is `stores`; returns `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "meltano.yml", dest / "meltano.yml")
+    shutil.copy2(ROOT / "platforms.yml", dest / "platforms.yml")
+    # Included files are copied, not linked: Meltano refuses an include that resolves outside the project.
+    shutil.copytree(ROOT / "plugins" / "meltano", dest / "plugins" / "meltano")
     for name in LINKED:
         (dest / name).symlink_to(ROOT / name)
     (dest / "orchestrate").mkdir()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestrate.generate import ROOT, STORES, plugin_name, tap_settings, validate
+from orchestrate.generate import STORES, meltano_project, plugin_name, tap_settings, validate
 
 #: The URL setting each platform's plugin is pointed at the sandbox with.
 URL_SETTING = {"shopify": "api_url", "bigcommerce": "api_url", "magento": "base_url"}
@@ -19,7 +19,7 @@ URL_SETTING = {"shopify": "api_url", "bigcommerce": "api_url", "magento": "base_
 
 def load(path: Path = STORES) -> tuple[dict, list[dict]]:
     """The validated (fanout, stores) of a store list."""
-    settings = tap_settings(yaml.safe_load((ROOT / "meltano.yml").read_text()))
+    settings = tap_settings(meltano_project())
     return validate(yaml.safe_load(path.read_text()), settings)
 
 

@@ -6,6 +6,8 @@ its plugins as subprocesses, DuckDB through its file. Nothing is stubbed.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,6 +26,15 @@ VENV_BIN = Path(sys.executable).parent
 
 # Sizes: CI keeps the suite inside its time budget; locally the stores are larger.
 STORE_ITEMS = int(os.environ.get("E2E_ITEMS", "300" if IN_CI else "1000"))
+
+
+@functools.cache
+def generator():
+    """scripts/generate.py as a module, loaded once per session (so each tap's `--about` runs once)."""
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "scripts" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tap_dirs() -> list[Path]:

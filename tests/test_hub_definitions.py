@@ -1,21 +1,20 @@
-"""One truth about each tap's settings: its `--about`, its Hub definition, meltano.yml and its README agree.
+"""One truth about each tap's settings: its `--about`, its Hub definition, its Meltano extractor and its README agree.
 
-- hub/extractors/<tap>/<variant>.yml is exactly what scripts/hub_definitions.py makes from `--about` now;
+- hub/extractors/<tap>/<variant>.yml is exactly what scripts/generate.py makes from `--about` now;
 - it is a valid Hub definition (required fields, known kinds and capabilities, `meltano_sdk` keyword);
-- meltano.yml declares the tap's own settings in the same order, with the same kind, label, secrecy, options
+- the Meltano project (plugins/meltano/extractors.meltano.yml, included by meltano.yml) declares the tap's own settings in the same order, with the same kind, label, secrecy, options
   and required group, and no capability the tap lacks;
 - the tap README's settings table lists the same settings, required flags, defaults and descriptions.
 """
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 import yaml
 from singer_sdk.helpers.capabilities import BATCH_CONFIG, FLATTENING_CONFIG, STREAM_MAPS_CONFIG
 
-from conftest import ROOT, needs, tap_dirs, which
+from conftest import ROOT, generator, needs, tap_dirs, which
+from orchestrate.generate import meltano_project
 
 #: Settings every SDK tap gets; meltano.yml may leave them out (Meltano passes unknown settings as custom ones).
 SDK_SETTINGS = {*STREAM_MAPS_CONFIG["properties"], *FLATTENING_CONFIG["properties"], *BATCH_CONFIG["properties"]}
@@ -27,14 +26,7 @@ REQUIRED_KEYS = ("name", "namespace", "variant", "pip_url", "repo", "label", "de
                  "settings", "settings_group_validation", "keywords", "domain_url", "maintenance_status", "quality")
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("hub_definitions", ROOT / "scripts" / "hub_definitions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hub = _generator()
+hub = generator()
 TAPS = [p.name for p in tap_dirs()]
 
 
@@ -45,20 +37,24 @@ def abouts() -> dict[str, dict]:
     return {tap: hub.about(tap) for tap in TAPS}
 
 
+def platform(tap: str) -> dict:
+    return next(p for p in hub.load_registry() if hub.tap_of(p["channel"]) == tap)
+
+
 def committed(tap: str) -> dict:
     path = hub.path_of(tap)
-    assert path.exists(), f"{path.relative_to(ROOT)} is missing: run scripts/hub_definitions.py"
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing: run scripts/generate.py"
     return yaml.safe_load(path.read_text())
 
 
 def test_every_tap_has_a_definition() -> None:
-    assert set(TAPS) == set(hub.PLUGINS), "scripts/hub_definitions.py PLUGINS must list every tap in taps/"
+    assert set(TAPS) == {hub.tap_of(c) for c in hub.channels()}, "platforms.yml must list every tap in taps/"
 
 
 @pytest.mark.parametrize("tap", TAPS)
 def test_definition_is_what_about_gives_now(tap: str, abouts: dict) -> None:
-    expected = hub.render(hub.definition(tap, abouts[tap]))
-    assert hub.path_of(tap).read_text() == expected, "stale Hub definition: run scripts/hub_definitions.py"
+    expected = hub.render(hub.definition(platform(tap), abouts[tap]))
+    assert hub.path_of(tap).read_text() == expected, "stale Hub definition: run scripts/generate.py"
 
 
 @pytest.mark.parametrize("tap", TAPS)
@@ -88,7 +84,7 @@ def test_definition_is_a_valid_hub_plugin(tap: str, abouts: dict) -> None:
 
 @pytest.mark.parametrize("tap", TAPS)
 def test_meltano_yml_declares_the_same_settings(tap: str) -> None:
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    project = meltano_project()
     extractors = project["plugins"]["extractors"]
     plugin = next(p for p in extractors if p["name"] == tap)
     data = committed(tap)

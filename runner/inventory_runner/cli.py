@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import meltano
-from .stores import Source, StoreError, resolve, state_id_suffix
+from .stores import PLATFORMS, Source, StoreError, resolve, state_id_suffix
 
 WAREHOUSES = ("duckdb", "postgres", "snowflake")
 REFUSED = "inventory-push: refused, nothing written: "  # the push's line when a guard refuses the run (exit 3)
-CHANNELS = ("shopify", "bigcommerce", "magento")
+CHANNELS = tuple(channel for channel, _ in PLATFORMS.values())  # the platform registry's (platforms.yml) order
 
 
 def say(message: str, level: str = "info") -> None:
@@ -256,7 +256,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--environment", help="Meltano environment (default: $MELTANO_ENVIRONMENT, else the warehouse's "
                                               "name for postgres and snowflake, else dev)")
     parser.add_argument("--sources", help="extractor plugins, comma-separated (default: tap-<channel>-inventory for "
-                                          "each channel in $INVENTORY_CHANNELS, else all three)")
+                                          "each channel in $INVENTORY_CHANNELS, else all of them)")
     parser.add_argument("--push", action="store_true",
                         help="after dbt build, run inventory-push on the new plan (a dry run unless its apply setting "
                              "is true); a refused push becomes an alert")

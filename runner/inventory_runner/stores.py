@@ -16,7 +16,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The setting that names the store, per tap (the extractor's namespace), and the channel it feeds.
+#: The setting that names the store, per tap (the extractor's namespace), and the channel it feeds: one entry per
+#: platform of the registry platforms.yml, in its order (tests/test_generate.py checks they agree).
 PLATFORMS = {
     "tap_shopify_inventory": ("shopify", "store"),
     "tap_bigcommerce_inventory": ("bigcommerce", "store_hash"),

@@ -262,9 +262,9 @@ def test_without_metadata_columns_the_first_row_of_each_batch_is_lost(tmp_path: 
 
 def test_meltano_yml_keeps_the_settings_that_make_loading_safe() -> None:
     """add_metadata_columns must stay on (see above) and duckdb must stay pinned to 1.2.2."""
-    import yaml
+    from orchestrate.generate import meltano_project
 
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    project = meltano_project()  # meltano.yml and the files it includes (plugins/meltano/loaders.meltano.yml)
     loader = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-duckdb")
     settings = {s["name"]: s for s in loader["settings"]}
     assert settings["add_metadata_columns"]["value"] is True

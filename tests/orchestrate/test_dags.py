@@ -31,8 +31,9 @@ import inventory_dags  # noqa: E402  (the DAG file's plan needs no Airflow)
 
 def fanout_manifest(generated: dict) -> dict:
     """The jobs and schedules `meltano compile` puts in the manifest: meltano.yml's followed by the included file's."""
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
-    return {"jobs": project["jobs"] + generated["jobs"], "schedules": project["schedules"] + generated["schedules"]}
+    project = generate.meltano_project(skip=(generate.GENERATED,))  # meltano.yml and its other included files
+    return {"jobs": project.get("jobs", []) + generated["jobs"],
+            "schedules": project.get("schedules", []) + generated["schedules"]}
 
 
 def clean_env(**extra: str) -> dict[str, str]:

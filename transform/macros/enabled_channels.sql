@@ -1,8 +1,9 @@
 {% macro enabled_channels() -%}
     {#- The channels this deployment syncs, from the `channels` var (a list, or a comma-separated
-        string such as the env var INVENTORY_CHANNELS gives). Order is kept; unknown names fail. -#}
-    {%- set known = ['shopify', 'bigcommerce', 'magento'] -%}
-    {%- set raw = var('channels') -%}
+        string such as the env var INVENTORY_CHANNELS gives; empty: every one of `known_channels`).
+        Order is kept; unknown names fail. -#}
+    {%- set known = var('known_channels') -%}
+    {%- set raw = var('channels') or known -%}
     {%- set names = raw.split(',') if raw is string else raw -%}
     {%- set channels = [] -%}
     {%- for name in names if name | trim -%}

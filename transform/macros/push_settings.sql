@@ -9,7 +9,7 @@
 
 {% macro push_channel_entries(name) -%}
     {#- A setting written `value` (every channel) or `channel:value,...`, as {channel or '*': value}. -#}
-    {%- set known = ['shopify', 'bigcommerce', 'magento'] -%}
+    {%- set known = var('known_channels') -%}
     {%- set entries = {} -%}
     {%- for part in (mart_setting(name) | string).split(',') if part | trim -%}
         {%- if ':' in part -%}

@@ -8,14 +8,24 @@ sqlfluff already emulates `ref`, `source`, `config`, `is_incremental` and `this`
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 def env_var(name, default=""):
     return os.environ.get(name, default)
 
 
+def _known_channels() -> list[str]:
+    """The project's `known_channels` var (transform/dbt_project.yml), so lint renders every channel's branch."""
+    import yaml  # sqlfluff's own dependency
+
+    project = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+    return list(yaml.safe_load(project.read_text())["vars"]["known_channels"])
+
+
 def var(name, default=None):
-    known = {"channels": "shopify,bigcommerce,magento", "webhooks": ""}
+    channels = _known_channels()
+    known = {"known_channels": channels, "channels": ",".join(channels), "webhooks": ""}
     return known.get(name, default)
 
 

@@ -1,0 +1,1 @@
+{{ stage_sync_runs('__channel__') }}
