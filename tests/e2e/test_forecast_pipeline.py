@@ -80,7 +80,7 @@ def duckdb_results(shop, project, tmp_path_factory) -> dict[str, list[dict]]:
           available=(ROOT / ".meltano" / "utilities" / "dbt-duckdb-forecast" / "venv" / "bin" / "dbt").exists())
     run_meltano(env, "invoke", "dbt-duckdb-forecast:build", timeout=600)
     with duckdb.connect(str(path), read_only=True) as con:
-        return {table: [dict(zip([d[0] for d in cur.description], row)) for row in cur.fetchall()]
+        return {"path": path} | {table: [dict(zip([d[0] for d in cur.description], row)) for row in cur.fetchall()]
                 for table in ("fct_demand_history", "fct_demand_forecast", "fct_reorder_suggestions")
                 for cur in [con.execute(f"select * from analytics.{table}")]}
 
@@ -154,3 +154,30 @@ def test_postgres_history_by_dbt_and_forecast_by_the_utility(shop, project, duck
 
 def _date(value: object) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def test_the_reorder_alert_and_the_report_panel_read_the_suggestions(duckdb_results, tmp_path) -> None:
+    """inventory-alerts raises the series at or below its reorder point (the position read live from the
+    positions view) and resolves it once a delivery lifts the position; the health report plots the nearest."""
+    from inventory_alerts import conditions
+    from inventory_alerts.report import Report
+    from inventory_alerts.settings import Settings
+    from inventory_alerts.warehouse import Warehouse
+
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(duckdb_results["path"], path)
+    settings = Settings.from_env({"INVENTORY_ALERTS_WAREHOUSE": "duckdb", "INVENTORY_ALERTS_PATH": str(path)})
+    due = [tuple(r[k] for k in KEYS) for r in duckdb_results["fct_reorder_suggestions"]
+           if r["is_at_or_below_reorder_point"]]
+    with Warehouse(settings) as wh:
+        found = conditions.reorder_points(wh, settings)
+        assert sorted(c.key for c in found) == sorted(f"reorder|shopify|{s}|{loc}|{sku}" for s, loc, sku in due)
+        assert "reorder|shopify|s1|L1|A" in {c.key for c in found}
+        alert = next(c for c in found if c.key == "reorder|shopify|s1|L1|A")
+        assert alert.summary.startswith("A at shopify/s1 location L1: position 0 is at or below the reorder point")
+        panel = Report(wh, settings, today=scenario.AS_OF).reorder()
+        assert panel.figure.startswith("<svg") and {"SKU": "A"}.items() <= panel.table[0].items()
+        # a delivery of 500 units: the live position is above the reorder point, the alert resolves
+        wh.execute("update analytics.snap_inventory_levels set available = available + 500 "
+                   "where dbt_valid_to is null and store_id = 's1' and sku = 'A'")
+        assert "reorder|shopify|s1|L1|A" not in {c.key for c in conditions.reorder_points(wh, settings)}

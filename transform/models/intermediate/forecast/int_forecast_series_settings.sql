@@ -5,7 +5,13 @@ with
 
 history as (
 
-    select distinct channel, store_id, location_id, sku from {{ ref('fct_demand_history') }}
+    select distinct
+        channel,
+        store_id,
+        location_id,
+        sku
+
+    from {{ ref('fct_demand_history') }}
 
 ),
 

@@ -72,8 +72,8 @@ pushed as (
             and windows.store_id = pushes.store_id
             and windows.location_id = pushes.location_id
             and windows.sku = {{ normalize_sku('pushes.sku') }}
-            and pushes.recorded_at > windows.previous_observed_at
-            and pushes.recorded_at <= windows.observed_at
+            and windows.previous_observed_at < pushes.recorded_at
+            and windows.observed_at >= pushes.recorded_at
     group by windows.inventory_level_sk, windows.observed_at
 
 ),
@@ -167,8 +167,8 @@ series_days as (
     from lifetimes
     inner join calendar
         on
-            calendar.demand_date >= lifetimes.first_day
-            and (lifetimes.last_day is null or calendar.demand_date <= lifetimes.last_day)
+            lifetimes.first_day <= calendar.demand_date
+            and (lifetimes.last_day is null or lifetimes.last_day >= calendar.demand_date)
     where calendar.demand_date < cast({{ mart_as_of() }} as date)
 
 ),
