@@ -10,7 +10,10 @@ from pathlib import Path
 
 from orchestrate.generate import ROOT, render
 
-LINKED = (".venv", "taps", "utilities", "webhooks", "transform", "sandbox", "plugins")
+LINKED = (".venv", "taps", "utilities", "webhooks", "transform", "sandbox")
+# Copied, not linked: meltano.yml includes files from here (plugins/meltano/*.meltano.yml), and Meltano refuses an
+# include path that resolves outside the project (a symlink to this checkout does).
+COPIED = ("plugins",)
 LINKED_PLUGINS = ("extractors", "loaders", "utilities")
 
 
@@ -20,6 +23,8 @@ def project_with_stores(stores: Path, dest: Path) -> Path:
     shutil.copy2(ROOT / "meltano.yml", dest / "meltano.yml")
     for name in LINKED:
         (dest / name).symlink_to(ROOT / name)
+    for name in COPIED:
+        shutil.copytree(ROOT / name, dest / name)
     (dest / "orchestrate").mkdir()
     (dest / "orchestrate" / "dags").symlink_to(ROOT / "orchestrate" / "dags")
     shutil.copy2(ROOT / "orchestrate" / "pools.json", dest / "orchestrate" / "pools.json")
