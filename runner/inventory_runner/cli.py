@@ -2,12 +2,18 @@
 
     inventory-sync [--for SECONDS] [--lock-wait SECONDS] [--reconcile] [--warehouse duckdb|postgres|snowflake]
                    [--environment ENV] [--sources PLUGIN,...] [--push]
+    inventory-sync --forecast [--warehouse ...] [--environment ENV]
 
 One pass: each extractor -> the warehouse's loader (a failing channel does not stop the others: the blocks
 after it run in a new `meltano run`), then `dbt build` on what loaded, with `--push` then `inventory-push` on the
 plan just built, then source freshness and the alerts,
 which always run and are told which sources are down. The exit status says whether anything failed; the last
 line says what. `--for 45` repeats the pass back to back for 45 seconds (the one-minute cron line).
+
+`--forecast` is the daily step instead of a pass (docs/forecasting.md): the demand history, forecast and reorder
+suggestions (dbt tag forecast, which the every-minute build never reaches): `dbt-<warehouse>-forecast:build` on
+DuckDB and Snowflake; on PostgreSQL, which runs no dbt Python models, that build (the history) then
+`inventory-forecast:run`; then the alerts, which raise the SKUs at or below their reorder point.
 
 Runs of one project never overlap: a pass holds `output/sync.lock` (`--lock-wait` seconds to get it, else
 the tick is skipped with a line saying so). Holding the lock proves no other pass is alive, so a run that
@@ -148,6 +154,51 @@ class Runner:
         self.write_status(run, status_file)
         return run
 
+    def forecast(self) -> Pass:
+        """The daily forecast step: dbt's forecast models (tag forecast), on PostgreSQL then the inventory-forecast
+        utility (no dbt Python models there), then the alerts (SKUs at or below their reorder point). The alerts
+        hear the last pass's status (sources down), not this step's."""
+        run = Pass(self.args.environment, self.args.warehouse, _now(), state_id_suffix=self.suffix)
+        say("forecast started")
+        build = Step("forecast build")
+        run.steps.append(build)
+        blocks: list[str] = [f"{self.dbt}-forecast:build"]
+        owners = [build]
+        if self.args.warehouse == "postgres":
+            utility = Step("forecast")
+            run.steps.append(utility)
+            blocks.append("inventory-forecast:run")
+            owners.append(utility)
+        if self.args.warehouse != "duckdb":
+            blocks.insert(0, f"warehouse-check:{self.args.warehouse}")
+            owners.insert(0, None)
+        result = self.meltano(blocks)
+        for index, step in enumerate(owners):
+            block = result.blocks.get(index)
+            if step is None:  # the warehouse check: nothing can be read without the warehouse
+                if block is None or not block.ok:
+                    raise WarehouseDown(result.error(index))
+            elif block is not None:
+                step.status, step.seconds = ("ok" if block.ok else "failed"), block.seconds
+                step.error = "" if block.ok else result.error(index)
+            elif any(s is not None and s.status == "failed" for s in owners[:index]):
+                step.error = "the demand history was not rebuilt"
+            else:  # meltano failed before this block
+                step.status, step.error = "failed", result.error(-1)
+        if all(s.status == "ok" for s in owners if s is not None):
+            say("forecast rebuilt")
+        alerts = Step("alerts")
+        run.steps.append(alerts)
+        if self.args.warehouse == "snowflake":  # inventory-alerts reads DuckDB and PostgreSQL marts only
+            alerts.error = "alerts are not available on Snowflake"
+        else:
+            last_pass = self.status_path(forecast=False)
+            env = {"INVENTORY_ALERTS_RUN_STATUS": str(last_pass)} if last_pass.exists() else {}
+            _settle(alerts, self.meltano(["inventory-alerts"], env=env), 0)
+        run.finished_at = _now()
+        self.write_status(run, self.status_path())
+        return run
+
     def push(self, build: Step) -> Step:
         """`inventory-push` on the plan this pass built (dry run unless its `apply` setting says to write); never
         on a plan the build failed to refresh. A guard's refusal is not a failure of the pass: the push recorded
@@ -164,8 +215,14 @@ class Runner:
             say("pushed")
         return step
 
-    def status_path(self) -> Path:
-        return Path(self.args.status or self.root / "output" / f"run-status-{self.args.environment}.json")
+    def status_path(self, forecast: bool | None = None) -> Path:
+        """The status file of this run (`--status`, else output/run-status-<environment>[-forecast].json); with
+        forecast=False the every-minute pass's default one."""
+        forecast = self.args.forecast if forecast is None else forecast
+        if self.args.status and forecast == self.args.forecast:
+            return Path(self.args.status)
+        suffix = "-forecast" if forecast else ""
+        return self.root / "output" / f"run-status-{self.args.environment}{suffix}.json"
 
     @staticmethod
     def write_status(run: Pass, path: Path) -> None:
@@ -260,10 +317,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--push", action="store_true",
                         help="after dbt build, run inventory-push on the new plan (a dry run unless its apply setting "
                              "is true); a refused push becomes an alert")
+    parser.add_argument("--forecast", action="store_true",
+                        help="the daily forecast step instead of a pass: dbt's forecast models (tag forecast), on "
+                             "PostgreSQL then inventory-forecast:run, then the alerts (reorder points reached)")
     parser.add_argument("--status", help="where to write the pass's status (default: output/run-status-<environment>.json)")
     args = parser.parse_args(argv)
     if args.seconds < 0 or args.lock_wait < 0:
         parser.error("--for and --lock-wait take a number of seconds >= 0")
+    if args.forecast and (args.push or args.reconcile or args.seconds):
+        parser.error("--forecast is a step of its own: it takes no --push, --reconcile or --for")
     env_name = args.environment or os.environ.get("MELTANO_ENVIRONMENT")
     args.warehouse = (args.warehouse or os.environ.get("INVENTORY_WAREHOUSE")
                       or (env_name if env_name in WAREHOUSES else "duckdb"))
@@ -302,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         started = time.monotonic()
         try:
-            run = runner.once()
+            run = runner.forecast() if args.forecast else runner.once()
         except WarehouseDown as exc:
             say(f"the {args.warehouse} warehouse is not usable, nothing was loaded: {exc}", "error")
             return 2

@@ -26,6 +26,7 @@ KINDS = {
     "anomaly": "Stock anomaly",
     "freshness": "Stale source",
     "push": "Push refused",
+    "reorder": "Reorder point reached",
 }
 MARTS = {"record": "mart_system_of_record", "discrepancy": "fct_inventory_discrepancies",
          "oversell": "fct_oversell_risk", "anomaly": "fct_inventory_anomalies"}
@@ -156,6 +157,35 @@ def push_refused(wh: Warehouse, settings: Settings) -> list[Condition] | None:
                       f"the push was refused, nothing was written to any channel: {message}")]
 
 
+def reorder_points(wh: Warehouse, settings: Settings) -> list[Condition] | None:
+    """One condition per series (channel store x location x SKU) whose stock position is at or below its
+    reorder point, with the quantity to order (the daily forecast's fct_reorder_suggestions, docs/forecasting.md).
+    The position is read live (int_forecast_stock_positions, a view on the snapshot) where that view exists, so a
+    restock resolves the alert at the next run, not the next day. None when no forecast has been built here."""
+    if not wh.has_table(settings.schema, "fct_reorder_suggestions"):
+        return None
+    live = wh.has_table(settings.schema, "int_forecast_stock_positions")
+    position = ("coalesce(p.available_quantity + coalesce(p.on_order_quantity, 0), r.inventory_position)"
+                if live else "r.inventory_position")
+    join = (f"left join {settings.schema}.int_forecast_stock_positions p on p.channel = r.channel "
+            "and p.store_id = r.store_id and p.location_id = r.location_id and p.sku = r.sku" if live else "")
+    rows = wh.rows(
+        f"select * from (select r.channel, r.store_id, r.location_id, r.sku, r.reorder_point, r.order_up_to_level, "
+        f"r.safety_stock, r.lead_time_days, r.demand_class, {position} as position "
+        f"from {settings.schema}.fct_reorder_suggestions r {join}) s "
+        f"where position is not null and position <= reorder_point order by sku, channel, store_id, location_id")
+    found = []
+    for r in rows:
+        order = max(0.0, float(r["order_up_to_level"]) - float(r["position"]))
+        found.append(Condition(
+            "reorder", f"reorder|{r['channel']}|{r['store_id']}|{r['location_id']}|{r['sku']}", "at_or_below",
+            f"{r['sku']} at {r['channel']}/{r['store_id']} location {r['location_id']}: position "
+            f"{_n(r['position'])} is at or below the reorder point {_n(r['reorder_point'])} (safety stock "
+            f"{float(r['safety_stock']):.1f}, lead time {_n(r['lead_time_days'])} d, {r['demand_class']}): "
+            f"order {_n(order)} to reach {_n(r['order_up_to_level'])}"))
+    return found
+
+
 def sources_down(settings: Settings) -> list[Condition] | None:
     """Sources (and a dbt build) that failed in inventory-sync's last pass, with their error lines; None when
     there is no status to read (alerts run outside inventory-sync)."""
@@ -239,4 +269,8 @@ def current(wh: Warehouse, settings: Settings) -> tuple[list[Condition], set[str
     if refused is not None:
         conditions += refused
         read.add("push")
+    reorder = reorder_points(wh, settings)
+    if reorder is not None:
+        conditions += reorder
+        read.add("reorder")
     return conditions, read

@@ -11,21 +11,21 @@ import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
-import matplotlib.dates as mdates  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.ticker import MaxNLocator
 
-from .conditions import REASONS  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .warehouse import Warehouse  # noqa: E402
+from .conditions import REASONS
+from .settings import Settings
+from .warehouse import Warehouse
 
 log = logging.getLogger("inventory_alerts")
 
@@ -80,7 +80,7 @@ class Report:
     def __init__(self, wh: Warehouse, settings: Settings, today: date | None = None) -> None:
         self.wh = wh
         self.s = settings
-        self.today = today or datetime.now(timezone.utc).date()
+        self.today = today or datetime.now(UTC).date()
         self.kpis: list[Kpi] = []
         self.panels: list[Panel] = []
 
@@ -214,6 +214,69 @@ class Report:
         return Panel(title, _svg(fig), f"{len(soon):,} SKU-channel pairs at the current rate of sale (earliest first)",
                      table=table, table_more=max(0, len(soon) - 15))
 
+    def reorder(self, top: int = 3, history_days: int = 56) -> Panel:
+        """The daily forecast's reorder suggestions (docs/forecasting.md): the series at or nearest their reorder
+        point, each with its recent demand, the forecast and its 80 % interval (left) and the stock position less
+        the mean forecast against the reorder point and the safety stock (right)."""
+        title = "Reorder points (demand forecast)"
+        rows = self._rows("fct_reorder_suggestions",
+                          "select channel, store_id, location_id, sku, as_of_date, demand_class, model, "
+                          "reorder_point, safety_stock, order_up_to_level, inventory_position, "
+                          "is_at_or_below_reorder_point, suggested_order_quantity, reorder_date, days_until_reorder "
+                          "from {schema}.fct_reorder_suggestions")
+        if rows is None:  # the forecast is optional (a daily step): no KPI, a line saying how to get it
+            return Panel(title, note=f"no demand forecast in {self.s.schema} yet: inventory-sync --forecast builds "
+                                     "it once a day")
+        due = [r for r in rows if r["is_at_or_below_reorder_point"]]
+        self.kpis.append(Kpi("reorder", "SKUs to reorder", f"{len(due):,}", "bad" if due else "ok"))
+        risk = sorted((r for r in rows if r["inventory_position"] is not None),
+                      key=lambda r: (not r["is_at_or_below_reorder_point"],
+                                     r["days_until_reorder"] if r["days_until_reorder"] is not None else 10**6,
+                                     r["sku"]))[:top]
+        if not risk:
+            return Panel(title, note="no series has a stock position to compare with its reorder point")
+        fig, axes = plt.subplots(len(risk), 2, figsize=(8.4, 2.3 * len(risk)), squeeze=False)
+        for (left, right), r in zip(axes, risk):
+            where = "channel = ? and store_id = ? and location_id = ? and sku = ?"
+            key = (r["channel"], r["store_id"], r["location_id"], r["sku"])
+            as_of = _as_date(r["as_of_date"])
+            seen = self.wh.rows(f"select demand_date, units_demanded from {self.s.schema}.fct_demand_history "
+                                f"where {where} and is_observed and demand_date > ? order by demand_date",
+                                (*key, as_of - timedelta(days=history_days)))
+            days = self.wh.rows(f"select forecast_date, units_forecast, units_lo_80, units_hi_80, "
+                                f"cumulative_units_forecast from {self.s.schema}.fct_demand_forecast "
+                                f"where {where} order by horizon_day", key)
+            dates = [_as_date(d["forecast_date"]) for d in days]
+            left.bar([_as_date(s["demand_date"]) for s in seen], [float(s["units_demanded"]) for s in seen],
+                     color="#9aa5b1", label="demand")
+            left.fill_between(dates, [float(d["units_lo_80"]) for d in days], [float(d["units_hi_80"]) for d in days],
+                              color="#9ecae1", step="mid", label="80 % interval")
+            left.plot(dates, [float(d["units_forecast"]) for d in days], color="#08519c", label="forecast")
+            left.set_title(f"{r['sku']} {r['channel']}/{r['store_id']} {r['location_id']}: {r['demand_class']}",
+                           fontsize=9)
+            left.set_ylabel("units/day")
+            position = float(r["inventory_position"])
+            right.step([as_of, *dates], [position, *(position - float(d["cumulative_units_forecast"]) for d in days)],
+                       where="post", color="#333333", label="position less forecast")
+            right.axhline(float(r["reorder_point"]), color="#d94801", label="reorder point")
+            right.axhline(float(r["safety_stock"]), color="#d94801", linestyle=":", label="safety stock")
+            right.axhline(0, color="#999999", linewidth=0.8)
+            right.set_ylabel("units")
+            for ax in (left, right):
+                ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+                ax.tick_params(axis="x", labelsize=8, rotation=30)
+        axes[0][0].legend(frameon=False, fontsize=7)
+        axes[0][1].legend(frameon=False, fontsize=7)
+        fig.tight_layout()
+        table = [{"SKU": r["sku"], "where": f"{r['channel']}/{r['store_id']} {r['location_id']}",
+                  "position": _num(r["inventory_position"]), "reorder point": _num(r["reorder_point"]),
+                  "order": _num(r["suggested_order_quantity"]),
+                  "reorder on": _as_date(r["reorder_date"]).isoformat() if r["reorder_date"] else ""}
+                 for r in sorted(due, key=lambda r: r["sku"])[:15]]
+        return Panel(title, _svg(fig), f"{len(due):,} of {len(rows):,} series at or below their reorder point "
+                                       f"(forecast of {_as_date(rows[0]['as_of_date']).isoformat()}); the "
+                                       f"{len(risk)} nearest shown", table=table, table_more=max(0, len(due) - 15))
+
     def stock_by_location(self) -> Panel:
         title = "Stock by location"
         rows = self._rows("fct_inventory_levels",
@@ -292,10 +355,10 @@ class Report:
                      table=table)
 
     def build(self) -> dict[str, Any]:
-        panels = [self.accuracy(), self.discrepancies(), self.oversell(), self.stockouts(),
+        panels = [self.accuracy(), self.discrepancies(), self.oversell(), self.stockouts(), self.reorder(),
                   self.stock_by_location(), self.freshness()]
         return {"kpis": self.kpis, "panels": panels, "source": f"{self.wh.label}, schema {self.s.schema}",
-                "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+                "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def _as_date(value: object) -> date:

@@ -12,7 +12,7 @@
 
     def model(dbt, session):
         dbt.config(materialized="table")
-        return reorder_model(dbt.ref("fct_demand_forecast"), dbt.ref("int_stock_positions"),
+        return reorder_model(dbt.ref("fct_demand_forecast"), dbt.ref("int_forecast_stock_positions"),
                              dbt.config.get("inventory_forecast"))
 
 Settings: a mapping of Settings fields (`service_level`, `lead_time_days`, `series_keys`, ...), e.g. under the

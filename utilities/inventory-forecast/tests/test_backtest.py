@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from inventory_forecast.backtest import (
-    PROCESSES, BacktestConfig, _simulate_day, _Stock, markdown, run_backtest, synthetic_history, verdicts,
+    PROCESSES,
+    BacktestConfig,
+    _simulate_day,
+    _Stock,
+    markdown,
+    run_backtest,
+    synthetic_history,
+    verdicts,
     write_report,
 )
 
@@ -56,7 +62,7 @@ def test_small_backtest_agrees_with_the_generator(small_run):
 
 
 def test_forecast_mean_of_the_smooth_process_is_its_known_mean(small_run):
-    for sku, example in small_run["examples"].items():
+    for example in small_run["examples"].values():
         if example["label"] == "smooth":
             assert example["forecast"]["units_forecast"].mean() == pytest.approx(PROCESSES["smooth"].mean, rel=0.15)
 
@@ -77,3 +83,14 @@ def test_the_history_contract_is_what_the_backtest_reads():
     assert list(history.columns) == ["sku", "location_id", "demand_date", "units_demanded", "is_observed"]
     assert set(labels.values()) == set(PROCESSES)
     assert history["demand_date"].nunique() == 15 and pd.api.types.is_bool_dtype(history["is_observed"])
+
+
+def test_the_forecasts_are_scored_against_the_truth_when_it_is_given():
+    # a pipeline that recorded every sale twice: forecast from that record, scored against what was sold
+    config = BacktestConfig(series_per_process=2, history_days=84, test_days=28, refit_every=14, seed=3)
+    truth, labels = synthetic_history(config, {"smooth": PROCESSES["smooth"]})
+    recorded = truth.assign(units_demanded=truth["units_demanded"] * 2)
+    against_truth = run_backtest(recorded, labels, config, truth=truth, keep=0)["table"].set_index("demand")
+    against_itself = run_backtest(recorded, labels, config, keep=0)["table"].set_index("demand")
+    assert 70 < against_truth.loc["smooth", "bias %"] < 130     # twice the demand: about +100 %
+    assert abs(against_itself.loc["smooth", "bias %"]) < 10
