@@ -55,8 +55,8 @@ def edits(root: Path, name: str, channels: list[str]) -> dict[Path, str]:
     text = path.read_text()
     known = f"known_channels: [{', '.join(channels)}]"
     text = _replace_once(text, known, f"known_channels: [{', '.join([*channels, name])}]", "dbt_project.yml")
-    switch = f"      {last}:\n        +enabled: \"{{{{ '{last}' in env_var('INVENTORY_CHANNELS', '{last}') }}}}\"\n"
-    added = f"      {name}:\n        +enabled: \"{{{{ '{name}' in env_var('INVENTORY_CHANNELS', '{name}') }}}}\"\n"
+    switch = f"      {last}:\n        +enabled: \"{{{{ '{last}' in (env_var('INVENTORY_CHANNELS', '') or '{last}') }}}}\"\n"
+    added = f"      {name}:\n        +enabled: \"{{{{ '{name}' in (env_var('INVENTORY_CHANNELS', '') or '{name}') }}}}\"\n"
     out[path] = _replace_once(text, switch, switch + added, "dbt_project.yml")
 
     path = root / "sandbox" / "src" / "inventory_sandbox" / "cli.py"

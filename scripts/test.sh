@@ -24,5 +24,5 @@ done
 # 2e. The scheduled pass (inventory-sync) with a stand-in meltano: blocks, lock, alerts, the push step.
 .venv/bin/python -m pytest runner/tests -q -rs -p no:cacheprovider || status=1
 # 3. Cross-package contract, loader, end-to-end and warehouse tests (Meltano, DuckDB, PostgreSQL, Snowflake emulator).
-.venv/bin/python -m pytest tests -q -rs -p no:cacheprovider || status=1
+.venv/bin/python -m pytest tests -q -rs --durations=25 -p no:cacheprovider || status=1
 exit "$status"

@@ -102,7 +102,7 @@ def test_dbt_knows_the_registry_channels() -> None:
     for section in ("models", "sources"):
         staging = project[section]["inventory"]["staging"]
         for channel in CHANNELS:
-            assert staging[channel]["+enabled"] == f"{{{{ '{channel}' in env_var('INVENTORY_CHANNELS', '{channel}') }}}}"
+            assert staging[channel]["+enabled"] == f"{{{{ '{channel}' in (env_var('INVENTORY_CHANNELS', '') or '{channel}') }}}}"
     macro = (ROOT / "transform" / "macros" / "enabled_channels.sql").read_text()
     assert "var('known_channels')" in macro and not any(f"'{c}'" in macro for c in CHANNELS)
     spelled = [", ".join(CHANNELS), ",".join(CHANNELS), ", ".join(f"'{c}'" for c in CHANNELS)]

@@ -42,4 +42,4 @@ def test_bench_push_tiny_run(tmp_path: Path) -> None:
         else:
             assert r["writes_total"] > 0  # at least the seeded disagreements were corrected
             assert "reduction_vs_a" in r
-    assert "## 6. Closing the loop: oversells prevented by the push" in docs.read_text()
+    assert "## 7. Closing the loop: oversells prevented by the push" in docs.read_text()

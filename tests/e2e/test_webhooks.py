@@ -37,7 +37,7 @@ def start_receiver(db: str) -> tuple[subprocess.Popen, str]:
     return proc, line.split()[1]
 
 
-def wait_delivered(sandbox, expected: int, timeout: float = 60) -> None:
+def wait_delivered(sandbox, expected: int, timeout: float = 180) -> None:  # a loaded CI box answers slowly
     deadline = time.time() + timeout
     while time.time() < deadline:
         hooks = sandbox.configure()["webhooks"]

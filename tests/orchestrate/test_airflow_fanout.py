@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, ROOT, needs
+from conftest import IN_CI, ROOT, needs, needs_module
 from support import postgres
 from support.mart import BIGCOMMERCE, SHOPIFY, control
 from support.many_stores import assert_channel_equals_stores, assert_raw_equals_stores, raw_levels_per_store
@@ -35,7 +35,7 @@ from orchestrate import sandbox_stores
 from orchestrate.airflow_local import Airflow
 from orchestrate.generate import plugin_name, store_key
 
-inventory_sandbox = pytest.importorskip("inventory_sandbox", reason="the sandbox package is not installed")
+inventory_sandbox = needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
 
 AIRFLOW_BIN = ROOT / ".meltano" / "utilities" / "airflow" / "venv" / "bin" / "airflow"
 FANOUT, STORES = sandbox_stores.load()
