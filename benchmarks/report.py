@@ -305,7 +305,6 @@ def fanout_lines(fo: dict | None) -> list[str]:
     if not fo:
         return []
     m = fo["machine"]
-    serial = fo["rounds"][0]
     lines = ["## 6. Many stores: serial job vs Airflow fan-out", "",
              f"{fo['stores']} sandbox Shopify stores of {fmt(fo['levels_per_store'], 0)} levels on average, each with its own"
              f" cost bucket at the standard plan's limits ({fmt(fo['bucket_size'], 0)} points, {fmt(fo['restore_rate'], 0)}"

@@ -16,8 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pytest
-from conftest import VENV_BIN, needs_module, needs, which
+from conftest import needs_module, needs, which
 from support import contract_marts
 from support.alert_receivers import smtp_server, webhook_server
 

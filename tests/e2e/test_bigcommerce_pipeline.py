@@ -9,7 +9,6 @@ also proves a single-platform merchant's dbt build.
 
 from __future__ import annotations
 
-import pytest
 from conftest import STORE_ITEMS, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.mart import BIGCOMMERCE, assert_mart_equals_truth, mart_levels

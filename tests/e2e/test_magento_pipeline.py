@@ -8,7 +8,6 @@ more ordinary run. INVENTORY_CHANNELS=magento also proves a single-platform merc
 
 from __future__ import annotations
 
-import pytest
 from conftest import STORE_ITEMS, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows
 from support.mart import MAGENTO, assert_mart_equals_truth, mart_levels

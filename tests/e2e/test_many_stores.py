@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 
-import pytest
 import yaml
 from conftest import IN_CI, ROOT, needs_module, run_meltano
 from support.duckdb_rows import duckdb_rows

@@ -5,7 +5,6 @@ ground truth, as on DuckDB (test_mart_reconciliation.py). Skips locally without 
 
 from __future__ import annotations
 
-import pytest
 from conftest import needs_module, run_sync
 from support.shared_catalog import assert_marts_flag_seeded_cases, shared_catalog, tap_env
 

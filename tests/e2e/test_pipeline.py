@@ -8,7 +8,6 @@ The story itself is shared with the PostgreSQL and Snowflake tests (tests/suppor
 
 from __future__ import annotations
 
-import pytest
 from conftest import STORE_ITEMS, needs_module, run_sync
 from support.duckdb_rows import duckdb_rows
 from support.mart import sandboxes, tap_env

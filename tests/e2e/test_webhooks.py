@@ -14,7 +14,6 @@ import os
 import subprocess
 import time
 
-import pytest
 import requests
 from conftest import IN_CI, needs_module, needs, run_meltano, which
 from support.duckdb_rows import duckdb_rows

@@ -28,7 +28,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 import requests
 from conftest import ROOT, VENV_BIN, meltano_bin, needs_module, run_meltano
 from reliability_harness import write_results

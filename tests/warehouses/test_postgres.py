@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import STORE_ITEMS, needs_module, run_sync
 from support import postgres
 from support.mart import offline_tap_env, sandboxes, tap_env

@@ -6,8 +6,8 @@ import sys
 import typing as t
 from pathlib import Path
 
-from singer_inventory_kit.ci_guard import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401 - under CI no skip passes
 from singer_inventory_kit import testing
+from singer_inventory_kit.ci_guard import pytest_make_collect_report, pytest_runtest_makereport  # noqa: F401 - under CI no skip passes
 from singer_inventory_kit.testing import Run, SandboxStore, sandbox_fixtures, sleeps  # noqa: F401 - fixtures
 
 from tap_bigcommerce_inventory.tap import TapBigCommerceInventory

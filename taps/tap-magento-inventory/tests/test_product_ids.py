@@ -59,12 +59,14 @@ def stable(rows: list[dict]) -> list[dict]:
 def test_full_sync_reuses_the_ids_of_inventory_items_and_emits_the_same_levels(fake: FakeMagento) -> None:
     full = run_tap(config())
     # Every product was read: no lookup at all (GHOST, a source item whose SKU has no product, is skipped).
-    assert sku_lookups(fake) == [] and id_passes(fake) == []
+    assert sku_lookups(fake) == []
+    assert id_passes(fake) == []
     fake.requests.clear()
     alone = run_tap(config(), catalog=levels_only())
     assert set(alone.records) == {"inventory_levels", "sync_runs"}
     # Alone, the levels list every product's id once (7 products, 3 a page), and ask nothing else.
-    assert len(id_passes(fake)) == 3 and sku_lookups(fake) == []  # noqa: PLR2004
+    assert len(id_passes(fake)) == 3
+    assert sku_lookups(fake) == []
     assert stable(full.records["inventory_levels"]) == stable(alone.records["inventory_levels"])
     assert len(full.records["inventory_levels"]) == 8  # noqa: PLR2004  GHOST skipped both ways
 
@@ -80,7 +82,8 @@ def test_levels_synced_before_items_list_the_ids_once_and_items_keep_no_ids(fake
         assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]
         tap.streams["inventory_items"].sync()  # type: ignore[attr-defined]
     reversed_order = Run(singer_messages(out.getvalue()))
-    assert len(id_passes(fake)) == 3 and sku_lookups(fake) == []  # noqa: PLR2004
+    assert len(id_passes(fake)) == 3
+    assert sku_lookups(fake) == []
     assert stable(reversed_order.records["inventory_levels"]) == stable(in_name_order.records["inventory_levels"])
     assert stable(reversed_order.records["inventory_items"]) == stable(in_name_order.records["inventory_items"])
     assert tap.lookups.sku_ids == {}  # type: ignore[attr-defined]  # the levels were read: nothing to keep ids for
@@ -94,7 +97,8 @@ def test_an_incremental_run_is_never_dearer_than_a_full_one(fake: FakeMagento) -
     fake.requests.clear()
     second = run_tap(config(), state=first.state)
     assert [r["sku"] for r in second.records["inventory_items"]] == ["SKU-1"]
-    assert len(id_passes(fake)) == 3 and sku_lookups(fake) == []  # noqa: PLR2004
+    assert len(id_passes(fake)) == 3
+    assert sku_lookups(fake) == []
     assert len(fake.requests) <= full_requests
     assert stable(second.records["inventory_levels"]) == stable(first.records["inventory_levels"])
 
@@ -109,7 +113,8 @@ def test_levels_alone_ask_no_more_than_a_request_per_page_of_source_items(fake: 
     assert ids == {"SKU-1": "1", "SKU-2": "2", "SKU-3": "3", "SKU-4": "4", "SKU-5": "5", "SKU-7": "7"}
     tap = TapMagentoInventory(config=config(), catalog=levels_only())
     tap.sync_all()
-    assert tap.lookups.sku_ids == {} and not tap.lookups.every_id_known  # type: ignore[attr-defined]
+    assert tap.lookups.sku_ids == {}
+    assert not tap.lookups.every_id_known
 
 
 def test_legacy_stock_items_are_let_go_after_inventory_items_with_msi(fake: FakeMagento) -> None:

@@ -25,7 +25,8 @@ from tap_magento_inventory.tap import TapMagentoInventory
 ZULU = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 BRACKETS = re.compile(r"^searchCriteria\[filter_groups\]\[(\d+)\]\[filters\]\[(\d+)\]\[(field|value|condition_type)\]$")
 words = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=","), min_size=1, max_size=12)
-filters = st.tuples(words, st.one_of(words, st.integers(-5, 10**9)), st.sampled_from(["eq", "gteq", "in", "like", "neq"]))
+conditions = st.sampled_from(["eq", "gteq", "in", "like", "neq"])
+filters = st.tuples(words, st.one_of(words, st.integers(-5, 10**9)), conditions)
 
 
 def _parse(params: dict[str, str]):
@@ -33,7 +34,8 @@ def _parse(params: dict[str, str]):
     for key, value in params.items():
         if m := BRACKETS.match(key):
             groups.setdefault(int(m[1]), {}).setdefault(int(m[2]), {})[m[3]] = value
-    return [[(f["field"], f["value"], f["condition_type"]) for _, f in sorted(g.items())] for _, g in sorted(groups.items())]
+    return [[(f["field"], f["value"], f["condition_type"]) for _, f in sorted(g.items())]
+            for _, g in sorted(groups.items())]
 
 
 @given(st.lists(st.lists(filters, min_size=1, max_size=3), max_size=3),

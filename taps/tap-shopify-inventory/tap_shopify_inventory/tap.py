@@ -102,7 +102,8 @@ class TapShopifyInventory(InventoryTap):
         version = str(self.config.get("api_version", "2026-10"))
         if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])|unstable", version):
             return []
-        return [f"api_version {version!r} is not a Shopify API version: YYYY-MM of a release, e.g. 2026-10, or unstable"]
+        return [f"api_version {version!r} is not a Shopify API version: "
+                "YYYY-MM of a release, e.g. 2026-10, or unstable"]
 
     @property
     def store_id(self) -> str:
