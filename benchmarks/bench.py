@@ -1,7 +1,7 @@
 """The benchmark suite: throughput, API budget, rate-limit efficiency, freshness, scale and memory, and the
 oversells the push prevents (push.py).
 
-    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale,fanout,push]
+    scripts/bench.sh [--size small|full] [--sections throughput,budget,ratelimit,freshness,scale,fanout,push,pass]
 
 Starts sandbox stores at the chosen sizes, runs each tap (and the floor, the loader, the Meltano job) as
 real processes over loopback HTTP, writes ``benchmarks/results/<machine>-<size>.json`` and, via
@@ -44,11 +44,11 @@ from harness import (  # noqa: E402
 )
 
 PLATFORMS = ("shopify", "bigcommerce", "magento")
-SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale", "fanout", "push")
-#: What a plain run measures; the many-stores fan-out and the push take long and run when named.
+SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale", "fanout", "push", "pass")
+#: What a plain run measures; the many-stores fan-out, the push and the PostgreSQL pass run when named.
 DEFAULT_SECTIONS = ("throughput", "budget", "ratelimit", "freshness", "scale")
 #: Sections that record their own run facts (time, load) and leave the header's to the main run.
-OWN_FACTS = {"fanout", "push"}
+OWN_FACTS = {"fanout", "push", "pass"}
 # Largest page each endpoint serves (the minimum request count divides by it).
 MAX_PAGE = {"shopify": 250, "bigcommerce": 1000, "magento": 300}
 
@@ -69,6 +69,7 @@ SIZES = {
                  "settle_s": 15, "tick_s": 60, "for_s": 20, "batch_s": 600,
                  "restock": {"every_s": 20, "units": 5, "below": 2},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "c"]},
+        "pass": {"items": 40, "changes": 2, "repeats": 1},
     },
     # A quick local check of every section.
     "small": {
@@ -85,6 +86,7 @@ SIZES = {
                  "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 120,
                  "restock": {"every_s": 90, "units": 8, "below": 3},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
+        "pass": {"items": 2000, "changes": 10, "repeats": 3},
     },
     # The published figures.
     "full": {
@@ -107,6 +109,8 @@ SIZES = {
                  "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600,
                  "restock": {"every_s": 180, "units": 10, "below": 3},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
+        # The every-minute pass on PostgreSQL, three channels of 20k items each, after 100 changes per store.
+        "pass": {"items": 20_000, "changes": 100, "repeats": 3},
     },
 }
 
@@ -545,6 +549,12 @@ def main(argv: list[str] | None = None) -> int:
                 from push import push_section
 
                 results[section] = push_section(spec["push"], work)
+            elif section == "pass":
+                from scheduled_pass import scheduled_pass
+
+                results[section] = {**facts, **scheduled_pass(spec["pass"], work, say),
+                                    "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                                    "load_after": os.getloadavg()}
             else:
                 done = results.get(section, {})
                 for platform in platforms:

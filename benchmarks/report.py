@@ -288,6 +288,7 @@ def render(results_dir: Path, docs: Path) -> None:
 
     lines += fanout_lines(res.get("fanout"))
     lines += push_lines(res.get("push"))
+    lines += pass_lines(res.get("pass"))
 
     if images:
         lines += ["## Plots", ""]
@@ -449,3 +450,31 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def pass_lines(run: dict | None) -> list[str]:
+    """8. The every-minute pass on PostgreSQL, three channels (benchmarks/scheduled_pass.py)."""
+    if not run:
+        return []
+    m = run["machine"]
+    channels = ("shopify", "bigcommerce", "magento")
+    lines = ["## 8. The scheduled pass on PostgreSQL, three channels", "",
+             f"Measured {run['started_at']} to {run['finished_at']} on {m['cpu']}, {m['cores']} cores; load average"
+             f" {run['load_before'][0]:.2f} before and {run['load_after'][0]:.2f} after. One sandbox store per"
+             f" platform of {fmt(run['items'])} items (levels in the mart: "
+             + ", ".join(f"{c} {fmt(run['levels'].get(c))}" for c in channels) + "), loaded in full by a first"
+             f" pass ({fmt(run['first']['wall_s'])} s); then, each time, {fmt(run['changes'])} levels change in every"
+             " store and one `inventory-sync --warehouse postgres` runs: each channel's tap -> target-postgres from"
+             " its bookmark, dbt build, source freshness, alerts. Wall is the whole process; the steps are the"
+             " pass's own status file.", "",
+             "| pass | wall s | " + " | ".join(f"{c} s" for c in channels) + " | dbt build s | freshness s | alerts s |",
+             "|---|---:|" + "---:|" * (len(channels) + 3)]
+    plugin = {c: f"tap-{c}-inventory" for c in channels}
+    for i, r in enumerate(run["runs"], 1):
+        st = r["steps_s"]
+        lines.append(f"| incremental {i} | {fmt(r['wall_s'])} | "
+                     + " | ".join(fmt(st.get(plugin[c])) for c in channels)
+                     + f" | {fmt(st.get('dbt build'))} | {fmt(st.get('freshness'))} | {fmt(st.get('alerts'))} |")
+    lines += ["", f"Target: the incremental pass under {run['target_s']:g} s: median {fmt(run['median_s'])} s"
+              f" ({'met' if run['met'] else '**missed**'}).", ""]
+    return lines
