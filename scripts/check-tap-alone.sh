@@ -118,4 +118,4 @@ src="$(ls -d "$work/${package}"-*/)"
 cd "$src"
 rm -rf "$package"  # the installed wheel, never the copy beside the tests
 PATH="$work/venv/bin:$root/.venv/bin:$PATH" \
-  "$work/venv/bin/python" -m pytest tests -q -p no:cacheprovider --import-mode=importlib --rootdir "$src"
+  "$work/venv/bin/python" -m pytest tests -q --durations=5 -p no:cacheprovider --import-mode=importlib --rootdir "$src"
