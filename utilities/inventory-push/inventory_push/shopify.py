@@ -14,7 +14,9 @@
   not resent: a rise is a return, someone's restock or a read that predates our own write (a plan from such a read
   would apply our change twice), so only a fall can be counted twice, and that only shows less, never more.
   Without the resend a plan about a minute old went stale on nearly every busy level, cycle after cycle
-  (docs/benchmarks.md, section 7).
+  (docs/benchmarks.md, section 7). ``system_of_record`` rows only: the pooled ledger (int_inventory_push_pool)
+  counts a level's sales from the quantity our push set there, so a sale before a resend would be lost from the
+  pool; a pooled stale row waits for the next plan, whose ledger counts that sale.
 * A mutation applies all its rows or none: rows named by a user error are taken out and the rest sent again.
 * From 2026-01 every mutation carries ``@idempotent(key:)``, a key made from the plan and its rows, so a retry or a
   second run of the same plan cannot apply twice (and a request with no answer can safely be sent again).
@@ -118,7 +120,7 @@ class ShopifyWriter:
 
     def _resend_stale(self, entries: list[Entry], method: str, plan_id: str) -> list[Entry]:
         """Stale rows re-read once and sent again as their delta on the fresh number (module docstring)."""
-        stale = [e for e in entries if e.result == "stale"]
+        stale = [e for e in entries if e.result == "stale" and e.row.mode == "system_of_record"]
         if not stale:
             return entries
         try:

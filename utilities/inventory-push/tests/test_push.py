@@ -99,6 +99,19 @@ def test_a_level_that_moves_again_after_the_re_read_stays_stale(stores, tmp_path
     assert stores.shopify.log()["writes"] == 0
 
 
+def test_a_pooled_shopify_row_gone_stale_is_not_resent_the_ledger_counts_the_sale_next_cycle(stores, tmp_path):
+    a, = skus(1)
+    plan = PlanBuilder(stores, mode="pooled")
+    seen = stores.shown("shopify", a)
+    plan.add("shopify", a, planned=seen + 2)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("shopify", a, 1)
+    outcome = run(stores, path)
+    assert results(outcome) == {("shopify", a): "stale"}
+    assert "resent" not in outcome.entries[0].detail
+    assert stores.shown("shopify", a) == seen - 1 and stores.shopify.log()["writes"] == 0
+
+
 def test_a_concurrent_bigcommerce_order_is_kept_by_the_relative_adjustment(stores, tmp_path):
     a, = skus(1, at_least=8)
     plan = PlanBuilder(stores)
