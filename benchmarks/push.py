@@ -35,6 +35,7 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Self
 
 from harness import ROOT, VENV_BIN, Sandbox, machine, unlimited
 
@@ -56,7 +57,7 @@ class Stores:
         self.work, self.spec = work, spec
         self.stack = ExitStack()
 
-    def __enter__(self) -> Stores:
+    def __enter__(self) -> Self:
         self.sb = {p: self.stack.enter_context(Sandbox(p, self.work, items=self.spec["items"], seed=self.spec["seed"],
                                                        extra=["--catalog", "shared", *unlimited(p)]))
                    for p in CHANNELS}
@@ -199,6 +200,8 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
                    INVENTORY_PUSH_RECEIVING_LOCATION="magento:default",
                    INVENTORY_PUSH_SETTLE_SECONDS=str(spec["settle_s"]), INVENTORY_PUSH_MAX_ZERO_OUT_PERCENT="100",
                    INVENTORY_PUSH_MAX_CHANGE_PERCENT="1000000", INVENTORY_PUSH_MAX_CHANGES="100000")
+        if spec.get("buffer"):  # optional: units (or a percent) each channel holds back (INVENTORY_PUSH_BUFFER)
+            env["INVENTORY_PUSH_BUFFER"] = str(spec["buffer"])
         if kind == "d":
             db = str(work / "webhooks.sqlite")
             receiver = subprocess.Popen(

@@ -3,10 +3,11 @@ both modes of the plan, with real Meltano, dbt and inventory-push.
 
 system_of_record (Magento's demo-store is the record; the stores seed channels that disagree with it):
 1. `inventory-sync --push` with apply off: the plan lists the seeded disagreements; nothing is written (dry run).
-2. A shopper buys on Shopify between plan and push; `inventory-push apply`: that row's compare-and-set fails
-   (`stale`), the sale stands, the other channels are written.
-3. `inventory-sync --push` with apply on: the next cycle plans Shopify again from a fresh sync and writes it. Every
-   channel now shows what the plan says.
+2. A shopper buys on Shopify between plan and push; `inventory-push apply`: that row's compare-and-set fails, the
+   push re-reads the level and sends the plan's change on top of it (the sale stands), the other channels are written.
+3. `inventory-sync --push` with apply on: the record never heard of that sale (no order feed here), so the next
+   cycle plans Shopify back to the record from a fresh sync and writes it. Every channel now shows what the plan
+   says.
 pooled (no central system; the receiving location is Magento's `default` source):
 4. The first pooled cycle starts each pool at the least any channel shows; the sync after step 3's push puts the
    accuracy KPI at 100 % and plans nothing.
@@ -22,7 +23,7 @@ from support.duckdb_rows import duckdb_rows
 from support.shared_catalog import STORES, seeded_cases, shared_catalog, tap_env
 
 needs_module("inventory_sandbox", "the sandbox package is not installed: run scripts/setup.sh")
-from inventory_sandbox import BigCommerceSandbox, MagentoSandbox, ShopifySandbox  # noqa: E402
+from inventory_sandbox import BigCommerceSandbox, MagentoSandbox, ShopifySandbox
 
 ITEMS, SEED = 40, 7
 WRITE_TOKENS = {"shopify": ShopifySandbox.write_token, "bigcommerce": BigCommerceSandbox.write_token,
@@ -78,23 +79,29 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         dry = last_push(rows)
         assert dry["dry_run"] and dry["status"] == "ok"
 
-        # 2. a sale on Shopify between plan and push: its compare fails, nothing is written over it
-        sold = next(r for r in actions if r["channel"] == "shopify" and r["observed_quantity"] > 0)
+        # 2. a sale on Shopify between plan and push: its compare fails, nothing is written over it; the level is
+        # re-read and the plan's change sent on top of what it shows now
+        sold = next(r for r in actions if r["channel"] == "shopify" and r["observed_quantity"] > 0
+                    and r["planned_quantity"] > 0)
         servers["shopify"].post("order", sku=sold["sku"], quantity=1)
         run_meltano(env, "invoke", "inventory-push:apply")
-        results = {(r["channel"], r["sku"]): r["result"] for r in rows(
-            "select * from push.push_log where not dry_run")}
-        assert results.pop(("shopify", sold["sku"])) == "stale"
+        logged = rows("select * from push.push_log where not dry_run")
+        results = {(r["channel"], r["sku"]): r["result"] for r in logged}
+        assert results.pop(("shopify", sold["sku"])) == "applied"
         assert set(results.values()) == {"applied"} and len(results) == len(actions) - 1
+        resent = next(r for r in logged if (r["channel"], r["sku"]) == ("shopify", sold["sku"]))
+        assert "resent after a re-read" in resent["detail"] and "CHANGE_FROM_QUANTITY_STALE" in resent["detail"]
         left = shown(servers["shopify"], sold["location_id"], sold["inventory_item_id"])
-        assert left == sold["observed_quantity"] - 1  # the sale stands
+        assert left == sold["planned_quantity"] - 1  # the sale stands, with the plan's change on top
 
-        # 3. the next cycle plans Shopify again from what it shows now, and writes it
-        env["INVENTORY_PUSH_APPLY"] = "true"
+        # 3. the record has not seen that sale: the next cycle plans Shopify back to it from what it shows now (the
+        # level was just written, so with the default settling window it would wait; the sandbox's reads do not lag)
+        env.update(INVENTORY_PUSH_APPLY="true", INVENTORY_PUSH_SETTLE_SECONDS="0")
         run_sync(env, "--push")
+        del env["INVENTORY_PUSH_SETTLE_SECONDS"]
         again = rows("select * from analytics.fct_inventory_push_plan where is_action")
-        assert [(r["channel"], r["sku"], r["observed_quantity"]) for r in again] == [
-            ("shopify", sold["sku"], sold["observed_quantity"] - 1)]
+        assert [(r["channel"], r["sku"], r["observed_quantity"], r["planned_quantity"]) for r in again] == [
+            ("shopify", sold["sku"], sold["planned_quantity"] - 1, sold["planned_quantity"])]
         assert last_push(rows)["applied"] == 1
         assert_channels_equal_the_plan(rows, servers)
 

@@ -4,8 +4,19 @@
   ``inventorySetQuantities`` for); ``pooled`` rows are adjusted by planned - observed (a delta is what is meant).
   Adjusting needs a compare too, so before 2026-01 (no ``changeFromQuantity`` on adjustments) pooled rows are set.
 * The compare is ``changeFromQuantity`` = observed from 2026-01 on (required from 2026-04), ``compareQuantity``
-  before, chosen by the configured ``api_version``. A stale compare means the channel moved since the plan saw it:
-  the row is recorded ``stale`` and the next plan, from a fresh sync, decides again.
+  before, chosen by the configured ``api_version``. A stale compare means the channel moved since the plan saw it.
+* A stale row is re-read once, at once (one query per batch: each level's ``available`` by its InventoryLevel id),
+  and, if the level fell since the plan saw it (the way sales move it), sent again as the plan's delta on top of the
+  fresh number (planned - observed, never below 0), compared against that fresh number: the sale that moved the
+  level is kept (the resend adds the plan's change to it, as a relative adjustment would) and nothing is written
+  over a number the push has not just read. A row stale again (the level moved once more between the re-read and
+  the resend) or gone is recorded ``stale``: the next plan, from a fresh sync, decides again. A level that rose is
+  not resent: a rise is a return, someone's restock or a read that predates our own write (a plan from such a read
+  would apply our change twice), so only a fall can be counted twice, and that only shows less, never more.
+  Without the resend a plan about a minute old went stale on nearly every busy level, cycle after cycle
+  (docs/benchmarks.md, section 7). ``system_of_record`` rows only: the pooled ledger (int_inventory_push_pool)
+  counts a level's sales from the quantity our push set there, so a sale before a resend would be lost from the
+  pool; a pooled stale row waits for the next plan, whose ledger counts that sale.
 * A mutation applies all its rows or none: rows named by a user error are taken out and the rest sent again.
 * From 2026-01 every mutation carries ``@idempotent(key:)``, a key made from the plan and its rows, so a retry or a
   second run of the same plan cannot apply twice (and a request with no answer can safely be sent again).
@@ -17,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from dataclasses import replace
 
 import requests
 
@@ -26,6 +38,7 @@ from .settings import Settings, ShopifyStore
 from .transport import Ambiguous, NotSent, header_seconds, send
 
 BATCH = 250
+REREAD_BATCH = 100  # levels per re-read query (a node and its quantities cost about 2 points each)
 STALE = ("CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE")
 RETRYABLE = (429, 500, 502, 503, 504)
 
@@ -101,14 +114,73 @@ class ShopifyWriter:
         for method in ("set", "adjust"):
             mine = [r for r in rows if self.method(r) == method]
             for start in range(0, len(mine), BATCH):
-                out.extend(self._push(mine[start:start + BATCH], method, plan_id))
+                entries = self._push(mine[start:start + BATCH], method, plan_id)
+                out.extend(self._resend_stale(entries, method, plan_id))
         return out
 
-    def _push(self, batch: list[PlanRow], method: str, plan_id: str) -> list[Entry]:
+    def _resend_stale(self, entries: list[Entry], method: str, plan_id: str) -> list[Entry]:
+        """Stale rows re-read once and sent again as their delta on the fresh number (module docstring)."""
+        stale = [e for e in entries if e.result == "stale" and e.row.mode == "system_of_record"]
+        if not stale:
+            return entries
+        try:
+            fresh = self.available([e.row for e in stale])
+        except (Ambiguous, NotSent) as exc:
+            for e in stale:
+                e.detail = f"{e.detail}; re-read failed ({exc})"
+            return entries
+        resend: list[PlanRow] = []
+        for e in stale:
+            now = fresh.get(e.row.plan_row_id)
+            if now is None:
+                e.detail = f"{e.detail}; re-read: no such level"
+                continue
+            if now > e.row.observed_quantity:
+                e.detail = (f"{e.detail}; re-read {now}: the level rose since the plan saw it (not a sale: a return, "
+                            "a restock, or a read that predates a write), left to the next plan")
+                continue
+            planned = max(now + e.row.delta, 0)
+            if planned == now:
+                e.detail = f"{e.detail}; re-read {now}: the plan's change ({e.row.delta:+d}) leaves nothing to write"
+                continue
+            resend.append(replace(e.row, observed_quantity=now, planned_quantity=planned))
+        if not resend:
+            return entries
+        was = {e.row.plan_row_id: e for e in stale}
+        again = {}
+        for e in self._push(resend, method, plan_id, resend=True):
+            before = was[e.row.plan_row_id]
+            note = (f"resent after a re-read: the plan saw {before.row.observed_quantity}, the channel showed "
+                    f"{e.row.observed_quantity}; the plan's change {before.row.delta:+d} applied to it "
+                    f"[first answer: {before.detail}]")
+            e.detail = f"{note}; {e.detail}" if e.detail else note
+            again[e.row.plan_row_id] = e
+        return [again.get(e.row.plan_row_id, e) if e.result == "stale" else e for e in entries]
+
+    def available(self, rows: list[PlanRow]) -> dict[str, int]:
+        """The ``available`` quantity each row's level shows now, by plan row id (a level not found is left out)."""
+        out: dict[str, int] = {}
+        for start in range(0, len(rows), REREAD_BATCH):
+            chunk = rows[start:start + REREAD_BATCH]
+            ids = {f"l{i}": level_gid(r) for i, r in enumerate(chunk)}
+            head = ", ".join(f"${k}: ID!" for k in ids)
+            fields = " ".join(f'{k}: node(id: ${k}) {{ ... on InventoryLevel {{ quantities(names: ["available"]) '
+                              "{ quantity } } }" for k in ids)
+            body = self.graphql(f"query Reread({head}) {{ {fields} }}", ids)
+            if body.get("errors") or not body.get("data"):
+                raise NotSent(f"re-read refused: {_first_error(body)}")
+            for i, r in enumerate(chunk):
+                node = body["data"].get(f"l{i}") or {}
+                quantities = node.get("quantities") or []
+                if quantities:
+                    out[r.plan_row_id] = int(quantities[0]["quantity"])
+        return out
+
+    def _push(self, batch: list[PlanRow], method: str, plan_id: str, resend: bool = False) -> list[Entry]:
         out: list[Entry] = []
         pending = list(batch)
         while pending:
-            query, variables = self._mutation(pending, method, plan_id)
+            query, variables = self._mutation(pending, method, plan_id, resend)
             try:
                 body = self.graphql(query, variables)
             except Ambiguous as exc:
@@ -142,7 +214,7 @@ class ShopifyWriter:
             pending = [r for i, r in enumerate(pending) if i not in by_row]
         return out
 
-    def _mutation(self, rows: list[PlanRow], method: str, plan_id: str) -> tuple[str, dict]:
+    def _mutation(self, rows: list[PlanRow], method: str, plan_id: str, resend: bool = False) -> tuple[str, dict]:
         field, kind = (("inventorySetQuantities", "InventorySetQuantitiesInput") if method == "set"
                        else ("inventoryAdjustQuantities", "InventoryAdjustQuantitiesInput"))
         input_ = {"name": "available", "reason": self.store.reason,
@@ -157,7 +229,7 @@ class ShopifyWriter:
                                   "changeFromQuantity": r.observed_quantity} for r in rows]
         variables: dict = {"input": input_}
         if self.keyed:
-            variables["key"] = idempotency_key(plan_id, rows)
+            variables["key"] = idempotency_key(plan_id, rows, resend)
             head, directive = f"mutation Push($input: {kind}!, $key: String!)", " @idempotent(key: $key)"
         else:
             head, directive = f"mutation Push($input: {kind}!)", ""
@@ -166,10 +238,20 @@ class ShopifyWriter:
         return query, variables
 
 
-def idempotency_key(plan_id: str, rows: list[PlanRow]) -> str:
-    """The same plan rows always give the same key (a second run or a retry cannot apply twice); other rows, another."""
-    digest = hashlib.sha256("\n".join([plan_id, *sorted(r.plan_row_id for r in rows)]).encode()).hexdigest()
+def idempotency_key(plan_id: str, rows: list[PlanRow], resend: bool = False) -> str:
+    """The same plan rows always give the same key (a second run or a retry cannot apply twice); other rows, another.
+    A resend after a re-read carries other quantities, so its key also names them (the same resend, the same key)."""
+    parts = sorted(r.plan_row_id for r in rows) if not resend else \
+        ["resend", *sorted(f"{r.plan_row_id}:{r.observed_quantity}:{r.planned_quantity}" for r in rows)]
+    digest = hashlib.sha256("\n".join([plan_id, *parts]).encode()).hexdigest()
     return f"inventory-push-{digest[:40]}"
+
+
+def level_gid(row: PlanRow) -> str:
+    """The InventoryLevel id of a row's level: ``gid://shopify/InventoryLevel/<location>?inventory_item_id=<item>``."""
+    location = str(row.location_id).rsplit("/", 1)[-1]
+    item = str(row.inventory_item_id).rsplit("/", 1)[-1]
+    return f"gid://shopify/InventoryLevel/{location}?inventory_item_id={item}"
 
 
 def _uri_safe(text: str) -> str:

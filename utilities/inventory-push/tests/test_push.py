@@ -5,8 +5,10 @@ from __future__ import annotations
 import duckdb
 from conftest import PlanBuilder, audit, env_for, skus
 
+from inventory_push import plan as plans
 from inventory_push import push
 from inventory_push.settings import Settings
+from inventory_push.warehouse import Warehouse
 
 
 def run(stores, path, apply=True, **extra):
@@ -52,7 +54,7 @@ def test_apply_writes_every_channel_to_the_plan_and_records_the_ids(stores, tmp_
     assert all("re-read guard window" in r["detail"] for r in logged if r["channel"] == "magento")
 
 
-def test_a_shopify_sale_between_plan_and_push_is_not_overwritten(stores, tmp_path):
+def test_a_shopify_sale_between_plan_and_push_is_kept_and_the_plans_change_resent_on_a_fresh_read(stores, tmp_path):
     a, b = skus(2)
     plan = PlanBuilder(stores)
     seen = stores.shown("shopify", a)
@@ -61,15 +63,53 @@ def test_a_shopify_sale_between_plan_and_push_is_not_overwritten(stores, tmp_pat
     path = plan.write(tmp_path / "wh.duckdb")
     stores.order("shopify", a, 1)  # a shopper buys one after the plan observed ``seen``
     outcome = run(stores, path)
-    assert results(outcome) == {("shopify", a): "stale", ("shopify", b): "applied"}
-    assert stores.shown("shopify", a) == seen - 1  # the sale stands; the plan's number was not written over it
-    stale = next(r for r in audit(path) if r["result"] == "stale")
-    assert "CHANGE_FROM_QUANTITY_STALE" in stale["detail"]
-    # next cycle: a fresh observation plans again, and the write goes through
-    again = PlanBuilder(stores, plan_id="plan-2")
-    again.add("shopify", a, planned=seen + 3)
-    assert results(run(stores, again.write(path))) == {("shopify", a): "applied"}
-    assert stores.shown("shopify", a) == seen + 3
+    assert results(outcome) == {("shopify", a): "applied", ("shopify", b): "applied"}
+    # the compare refused the plan's number; the level was re-read (seen - 1) and the plan's +4 sent on top of it
+    assert stores.shown("shopify", a) == seen - 1 + 4  # the sale stands
+    resent = next(r for r in audit(path) if "resent after a re-read" in (r["detail"] or ""))
+    assert "CHANGE_FROM_QUANTITY_STALE" in resent["detail"]
+    assert (resent["from_quantity"], resent["to_quantity"]) == (seen - 1, seen + 3)  # what was really compared/set
+    assert stores.shopify.log()["writes"] == 2  # the batch (b) and the resend (a)
+
+
+def test_a_level_that_moves_again_after_the_re_read_stays_stale(stores, tmp_path):
+    """The resend is bounded: one re-read, one resend; a level still moving is left to the next plan."""
+    a, = skus(1, at_least=8)
+    plan = PlanBuilder(stores)
+    seen = stores.shown("shopify", a)
+    plan.add("shopify", a, planned=seen + 4)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("shopify", a, 1)
+    settings = Settings.from_env(env_for(stores, path))
+    writer = push.writers(settings)["shopify"]
+    send = writer.session.request
+
+    def request(method, url, **kwargs):  # a second shopper buys between the re-read and the resend
+        answer = send(method, url, **kwargs)
+        if "query Reread" in (kwargs.get("json") or {}).get("query", ""):
+            stores.order("shopify", a, 1)
+        return answer
+
+    writer.session.request = request
+    with Warehouse(settings) as wh:
+        rows = plans.read(wh, settings.schema, settings.plan_table)
+    [entry] = writer.write(rows, "plan-1")
+    assert entry.result == "stale" and "resent after a re-read" in entry.detail
+    assert stores.shown("shopify", a) == seen - 2  # both sales stand; nothing written over them
+    assert stores.shopify.log()["writes"] == 0
+
+
+def test_a_pooled_shopify_row_gone_stale_is_not_resent_the_ledger_counts_the_sale_next_cycle(stores, tmp_path):
+    a, = skus(1)
+    plan = PlanBuilder(stores, mode="pooled")
+    seen = stores.shown("shopify", a)
+    plan.add("shopify", a, planned=seen + 2)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("shopify", a, 1)
+    outcome = run(stores, path)
+    assert results(outcome) == {("shopify", a): "stale"}
+    assert "resent" not in outcome.entries[0].detail
+    assert stores.shown("shopify", a) == seen - 1 and stores.shopify.log()["writes"] == 0
 
 
 def test_a_concurrent_bigcommerce_order_is_kept_by_the_relative_adjustment(stores, tmp_path):
@@ -139,7 +179,7 @@ def test_pooled_rows_adjust_on_shopify_and_older_versions_compare_quantity(store
     a, b = skus(2)
     plan = PlanBuilder(stores, mode="pooled")
     seen = stores.shown("shopify", a)
-    plan.add("shopify", a, planned=seen - 3)
+    plan.add("shopify", a, planned=seen + 3)
     path = plan.write(tmp_path / "wh.duckdb")
     outcome = run(stores, path)
     assert [(e.result, e.method) for e in outcome.entries] == [("applied", "adjust")]
@@ -147,13 +187,16 @@ def test_pooled_rows_adjust_on_shopify_and_older_versions_compare_quantity(store
     old = PlanBuilder(stores, plan_id="plan-2")
     seen_b = stores.shown("shopify", b)
     old.add("shopify", b, planned=seen_b + 1)
-    # stale: observed after our write, yet the number predates it (as a read could)
-    old.add("shopify", a, planned=1, observed=seen, observed_at=push.now_utc())
+    # stale: observed after our write, yet the number predates it (as a read could); the re-read shows the level
+    # above what the plan saw, which a sale never does, so it is not resent (the plan's +3 would apply twice)
+    old.add("shopify", a, planned=seen + 3, observed=seen, observed_at=push.now_utc())
     outcome = run(stores, old.write(path), INVENTORY_PUSH_SHOPIFY_API_VERSION="2025-07",
                   INVENTORY_PUSH_SETTLE_SECONDS="0")
     assert results(outcome) == {("shopify", b): "applied", ("shopify", a): "stale"}
-    assert "COMPARE_QUANTITY_STALE" in next(e.detail for e in outcome.entries if e.result == "stale")
+    stale = next(e.detail for e in outcome.entries if e.result == "stale")
+    assert "COMPARE_QUANTITY_STALE" in stale and "rose since the plan saw it" in stale
     assert stores.shown("shopify", b) == seen_b + 1
+    assert stores.shown("shopify", a) == seen + 3
 
 
 def test_bigcommerce_absolute_only_for_a_sole_writer_and_first_stock_of_a_never_set_level(stores, tmp_path):
