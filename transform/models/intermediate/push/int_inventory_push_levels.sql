@@ -25,9 +25,7 @@ listed_items as (
     -- the SKU as the channel writes it (the push addresses Magento source items by it) and BigCommerce's tracking
     {%- for channel in enabled_channels() %}
         select
-            '{{ channel }}' as channel,
-            store_id,
-            inventory_item_id,
+            {{ surrogate_key(["'" ~ channel ~ "'", 'store_id', 'inventory_item_id']) }} as inventory_item_sk,
             sku_raw as listed_sku,
             {{ 'inventory_tracking' if channel == 'bigcommerce' else 'cast(null as varchar)' }} as inventory_tracking
         from {{ ref('stg_' ~ channel ~ '__inventory_items') }}
@@ -99,10 +97,7 @@ observed as (
     inner join items
         on levels.inventory_item_sk = items.inventory_item_sk
     left join listed_items
-        on
-            levels.channel = listed_items.channel
-            and levels.store_id = listed_items.store_id
-            and levels.inventory_item_id = listed_items.inventory_item_id
+        on levels.inventory_item_sk = listed_items.inventory_item_sk  -- one key: a hash join at any size
     left join store_runs
         on levels.channel = store_runs.channel and levels.store_id = store_runs.store_id
 
