@@ -25,7 +25,7 @@ listed_items as (
     -- the SKU as the channel writes it (the push addresses Magento source items by it) and BigCommerce's tracking
     {%- for channel in enabled_channels() %}
         select
-            {{ surrogate_key(["'" ~ channel ~ "'", 'store_id', 'inventory_item_id']) }} as inventory_item_sk,
+            {{ surrogate_key(["'" ~ channel ~ "'", 'store_id', 'inventory_item_id']) }} as listed_item_key,
             sku_raw as listed_sku,
             {{ 'inventory_tracking' if channel == 'bigcommerce' else 'cast(null as varchar)' }} as inventory_tracking
         from {{ ref('stg_' ~ channel ~ '__inventory_items') }}
@@ -96,8 +96,9 @@ observed as (
     from levels
     inner join items
         on levels.inventory_item_sk = items.inventory_item_sk
-    left join listed_items
-        on levels.inventory_item_sk = listed_items.inventory_item_sk  -- one key: a hash join at any size
+    left join listed_items  -- on one key: a hash join at any size (three columns made PostgreSQL compare every pair)
+        on {{ surrogate_key(['levels.channel', 'levels.store_id', 'levels.inventory_item_id']) }}
+            = listed_items.listed_item_key
     left join store_runs
         on levels.channel = store_runs.channel and levels.store_id = store_runs.store_id
 
