@@ -122,6 +122,11 @@ class Sandbox:
             return {"store_hash": self.store, "access_token": f"bc_sandbox_{self.store}", "api_url": base}
         return {"base_url": base, "store_id": self.store, "access_token": f"mg_sandbox_{self.store}"}
 
+    def tap_env(self) -> dict[str, str]:
+        """`tap_config` as the environment variables Meltano reads for this platform's tap."""
+        prefix = f"TAP_{self.platform.upper()}_INVENTORY_"
+        return {prefix + key.upper(): value for key, value in self.tap_config().items()}
+
 
 @dataclass
 class Run:

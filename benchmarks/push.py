@@ -71,8 +71,7 @@ class Stores:
         s, b, m = (self.sb[p] for p in CHANNELS)
         env = {}
         for platform, sb in self.sb.items():
-            for name, value in sb.tap_config().items():
-                env[f"TAP_{platform.upper()}_INVENTORY_{name.upper()}"] = value
+            env.update(sb.tap_env())
             env[f"TAP_{platform.upper()}_INVENTORY_LOOKBACK"] = "0"
         env.update({
             "INVENTORY_PUSH_SHOPIFY_ACCESS_TOKEN": f"shpat_sandbox_{s.store}_write",

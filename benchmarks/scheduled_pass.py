@@ -28,9 +28,8 @@ def _env(stores: dict[str, Sandbox], database_env: dict[str, str]) -> dict[str, 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "PG"))}
     env.update(database_env, MELTANO_SEND_ANONYMOUS_USAGE_STATS="false", INVENTORY_CHANNELS=",".join(PLATFORMS),
                PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    for platform, sb in stores.items():
-        for key, value in sb.tap_config().items():
-            env[f"TAP_{platform.upper()}_INVENTORY_{key.upper()}"] = value
+    for sb in stores.values():
+        env.update(sb.tap_env())
     return env
 
 
