@@ -8,7 +8,13 @@ with
 
 levels as (
 
-    select * from {{ ref('fct_inventory_levels') }}
+    -- the listed-SKU lookup joins on one computed key: a hash join at any size (on three columns PostgreSQL compared
+    -- every pair of a store's rows)
+    select
+        *,
+        {{ surrogate_key(['channel', 'store_id', 'inventory_item_id']) }} as listed_item_key
+
+    from {{ ref('fct_inventory_levels') }}
     where is_sellable_location
 
 ),
@@ -96,9 +102,8 @@ observed as (
     from levels
     inner join items
         on levels.inventory_item_sk = items.inventory_item_sk
-    left join listed_items  -- on one key: a hash join at any size (three columns made PostgreSQL compare every pair)
-        on {{ surrogate_key(['levels.channel', 'levels.store_id', 'levels.inventory_item_id']) }}
-            = listed_items.listed_item_key
+    left join listed_items
+        on levels.listed_item_key = listed_items.listed_item_key
     left join store_runs
         on levels.channel = store_runs.channel and levels.store_id = store_runs.store_id
 
