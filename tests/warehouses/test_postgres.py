@@ -31,7 +31,8 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
             assert not local.exists(), "Meltano wrote a local system database although the state is in PostgreSQL"
 
         sync_then_reconcile(lambda *args: run_sync(env, *WAREHOUSE, *args),
-                            database.rows, stores, STORE_ITEMS, after_first_sync=state_is_in_postgres)
+                            database.rows, stores, STORE_ITEMS, after_first_sync=state_is_in_postgres,
+                            warehouse_only=True)
 
 
 # ---------------------------------------------------------------------------------------------- clear errors
