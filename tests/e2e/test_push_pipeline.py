@@ -8,6 +8,8 @@ system_of_record (Magento's demo-store is the record; the stores seed channels t
 3. `inventory-sync --push` with apply on: the record never heard of that sale (no order feed here), so the next
    cycle plans Shopify back to the record from a fresh sync and writes it. Every channel now shows what the plan
    says.
+   Then an order on Magento leaves the record 1 unit of a SKU that BigCommerce's other selling locations show more
+   of: with `INVENTORY_PUSH_OTHER_LOCATIONS=lower` the push lowers them too, and each channel shows 1 in all.
 pooled (no central system; the receiving location is Magento's `default` source):
 4. The first pooled cycle starts each pool at the least any channel shows; the sync after step 3's push puts the
    accuracy KPI at 100 % and plans nothing.
@@ -104,6 +106,26 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
             ("shopify", sold["sku"], sold["planned_quantity"] - 1, sold["planned_quantity"])]
         assert last_push(rows)["applied"] == 1
         assert_channels_equal_the_plan(rows, servers)
+        shared = servers["magento"].scenario()["shared_skus"]
+        in_cases = {sku for _, sku in cases} | {c["sku"] for c in seeded_cases(servers)}
+        quiet = [s for s, p in shared.items()
+                 if s not in in_cases and p["record_quantity"] >= 5 and p["listed_as"] == s]
+        x, y, z = quiet[:3]
+
+        # 3b. lower: a Magento order leaves the record 1 unit of a SKU whose other BigCommerce locations show more;
+        # with INVENTORY_PUSH_OTHER_LOCATIONS=lower those are lowered too, so each channel shows the target in all
+        spread = rows("select normalized_sku from analytics.fct_inventory_push_plan where channel = 'bigcommerce' "
+                      "and is_push_location and shown_elsewhere_quantity >= 2 order by normalized_sku")
+        w = next(r["normalized_sku"] for r in spread if r["normalized_sku"] not in {*in_cases, x, y, z})
+        servers["magento"].post("order", sku=w, quantity=shared[w]["record_quantity"] - 1)
+        env["INVENTORY_PUSH_OTHER_LOCATIONS"] = "lower"
+        run_sync(env, "--push")
+        del env["INVENTORY_PUSH_OTHER_LOCATIONS"]
+        plan = [r for r in assert_channels_equal_the_plan(rows, servers) if r["normalized_sku"] == w]
+        assert any(r["channel"] == "bigcommerce" and r["is_action"] and not r["is_push_location"] for r in plan)
+        for channel in ("shopify", "bigcommerce"):
+            levels = [r for r in plan if r["channel"] == channel]
+            assert sum(r["planned_quantity"] for r in levels) == levels[0]["target_quantity"] == 1
 
         # 4. pooled: the first cycle starts at the least any channel shows; they all agree, so nothing to do
         env.update(INVENTORY_PUSH_MODE="pooled", INVENTORY_PUSH_RECEIVING_LOCATION="magento:default")
@@ -112,11 +134,6 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         assert rows("select count(*) as n from analytics.fct_inventory_push_plan where is_action")[0]["n"] == 0
         pools = {r["sku"]: r["pool_quantity"] for r in rows(
             "select distinct sku, pool_quantity from analytics.int_inventory_push_pool")}
-        shared = servers["magento"].scenario()["shared_skus"]
-        in_cases = {sku for _, sku in cases} | {c["sku"] for c in seeded_cases(servers)}
-        quiet = [s for s, p in shared.items()
-                 if s not in in_cases and p["record_quantity"] >= 5 and p["listed_as"] == s]
-        x, y, z = quiet[:3]
         assert [pools[s] for s in (x, y, z)] == [shared[s]["record_quantity"] for s in (x, y, z)]
 
         # 5. sales on every channel and a delivery at the receiving location

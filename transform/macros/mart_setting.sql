@@ -14,6 +14,7 @@
         'push_mode': ('INVENTORY_PUSH_MODE', 'system_of_record'),
         'push_buffer': ('INVENTORY_PUSH_BUFFER', '0'),
         'push_locations': ('INVENTORY_PUSH_LOCATIONS', ''),
+        'push_other_locations': ('INVENTORY_PUSH_OTHER_LOCATIONS', 'leave'),
         'push_receiving_location': ('INVENTORY_PUSH_RECEIVING_LOCATION', ''),
         'push_settle_seconds': ('INVENTORY_PUSH_SETTLE_SECONDS', '120'),
         'push_stale_minutes': ('INVENTORY_PUSH_STALE_MINUTES', '30'),

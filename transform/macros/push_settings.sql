@@ -7,6 +7,16 @@
     {{ return(mode) }}
 {%- endmacro %}
 
+{% macro push_other_locations() -%}
+    {#- What the plan does with a channel's other sellable locations (setting push_other_locations): `leave` them
+        as they are, or `lower` them, largest first, when they alone show more than the target. -#}
+    {%- set choice = mart_setting('push_other_locations') | trim -%}
+    {%- if choice not in ('leave', 'lower') -%}
+        {{ exceptions.raise_compiler_error("INVENTORY_PUSH_OTHER_LOCATIONS (var push_other_locations) must be leave or lower, not '" ~ choice ~ "'") }}
+    {%- endif -%}
+    {{ return(choice) }}
+{%- endmacro %}
+
 {% macro push_channel_entries(name) -%}
     {#- A setting written `value` (every channel) or `channel:value,...`, as {channel or '*': value}. -#}
     {%- set known = var('known_channels') -%}

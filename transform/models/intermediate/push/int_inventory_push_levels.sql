@@ -159,9 +159,10 @@ build as (
     select
         {{ surrogate_key([
             "'" ~ push_mode() ~ "'",
-            "'" ~ [mart_setting('push_buffer'), mart_setting('push_locations'), mart_setting('push_receiving_location'),
-                   mart_setting('push_settle_seconds'), mart_setting('push_stale_minutes'),
-                   mart_setting('record_channel'), mart_setting('record_store_id')] | join('|') ~ "'",
+            "'" ~ [mart_setting('push_buffer'), mart_setting('push_locations'), push_other_locations(),
+                   mart_setting('push_receiving_location'), mart_setting('push_settle_seconds'),
+                   mart_setting('push_stale_minutes'), mart_setting('record_channel'),
+                   mart_setting('record_store_id')] | join('|') ~ "'",
             dbt.listagg(dbt.concat(["channel", "'/'", "store_id", "'@'", "coalesce(last_synced, '')", "'/'",
                                     "coalesce(last_observed, '')"]), "','", "order by channel, store_id"),
         ]) }} as plan_id

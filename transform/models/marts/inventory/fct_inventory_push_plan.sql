@@ -7,11 +7,14 @@
 -- minus the channel's buffer (push_buffer: units, or a percent rounded up), never below 0.
 -- Spread over locations: one push location per channel store and SKU (push_locations names it per channel, else the
 -- lowest location id, as text, among the SKU's sellable levels) holds the target minus what the channel's other
--- sellable locations show, never below 0; the others are left as they are (planned = observed).
+-- sellable locations show, never below 0. The others, by setting push_other_locations: `leave` (default) keeps them
+-- as they are (planned = observed); `lower`, when they alone show more than the target, takes the excess from them,
+-- the largest first (ties: lowest location id), never raising one, so the channel store shows the target in all.
 -- An action (observed != planned) is held back, with `hold_reason`, when no sellable location stocks the SKU, several
 -- items share it, the source of the target is missing, the level's data is stale or from an unfinished sync, or we
 -- wrote the level within the settling window; in pooled mode also when another channel store's data for the SKU is.
 {%- set mode = push_mode() %}
+{%- set other_locations = push_other_locations() %}
 {#- the same inputs give the same id, so a rebuilt plan that changes nothing is recognised as already pushed -#}
 {%- set row_key = surrogate_key(['held.channel', 'held.store_id', 'held.location_id', 'held.listed_sku',
                                  'held.observed_sync_run', 'held.observed_quantity', 'held.planned_quantity']) %}
@@ -196,16 +199,40 @@ placed as (
 
 ),
 
+spread as (
+
+    -- what the other locations show in all, and what those lowered before this one show (the larger ones first)
+    select
+        *,
+        sum(case when is_push_location then 0 else observed_quantity end) over (
+            partition by channel, store_id, sku
+        ) as others_quantity,
+        coalesce(sum(case when is_push_location then 0 else greatest(observed_quantity, 0) end) over (
+            partition by channel, store_id, sku
+            order by observed_quantity desc, location_id asc, inventory_item_id asc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as larger_others_quantity
+
+    from placed
+
+),
+
 planned as (
 
     select
         *,
         case
-            when not is_push_location or target_quantity is null then observed_quantity
-            else greatest(target_quantity - shown_elsewhere_quantity, 0)
+            when target_quantity is null then observed_quantity
+            when is_push_location then greatest(target_quantity - shown_elsewhere_quantity, 0)
+            when '{{ other_locations }}' = 'lower' and others_quantity > target_quantity
+                then observed_quantity - greatest(least(
+                    greatest(observed_quantity, 0),
+                    others_quantity - target_quantity - larger_others_quantity
+                ), 0)
+            else observed_quantity
         end as planned_quantity
 
-    from placed
+    from spread
 
 ),
 
