@@ -6,7 +6,7 @@
 3. A change larger than ``max_change_units`` units for a SKU, or larger than ``max_change_percent`` % of what
    the channel showed (when it showed more than 0 and the change is at least ``max_change_percent_min_units``).
 4. A channel would go from stock to zero for more than ``max_zero_out_percent`` % of the SKUs it shows in stock
-   (and for at least two of them).
+   (and for at least two of them): per SKU, over all its locations on the channel store.
 """
 
 from __future__ import annotations
@@ -51,14 +51,19 @@ def check(rows: list[PlanRow], settings: Settings, now: datetime) -> None:
             if percent > settings.max_change_percent:
                 raise Refused(f"{where}: {r.observed_quantity} -> {r.planned_quantity} is a {percent:.0f} % change, "
                               f"more than {settings.max_change_percent:g} % ({PREFIX}MAX_CHANGE_PERCENT)")
+    # A SKU goes from stock to zero on a channel store when all its locations there showed more than 0 in all and
+    # will show 0 in all (a SKU at several locations counts once, however many of them the plan lowers).
+    shown: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])  # channel, store, sku -> now, after
+    for r in rows:
+        totals = shown[r.channel, r.store_id, r.sku]
+        totals[0] += r.observed_quantity
+        totals[1] += r.planned_quantity if r.acts else r.observed_quantity
     in_stock: dict[tuple[str, str], int] = defaultdict(int)
     zeroed: dict[tuple[str, str], int] = defaultdict(int)
-    for r in rows:
-        if r.observed_quantity > 0:
-            in_stock[r.channel, r.store_id] += 1
-    for r in actions:
-        if r.observed_quantity > 0 and r.planned_quantity <= 0:
-            zeroed[r.channel, r.store_id] += 1
+    for (channel, store_id, _), (now_shown, after) in shown.items():
+        if now_shown > 0:
+            in_stock[channel, store_id] += 1
+            zeroed[channel, store_id] += after <= 0
     for key, n in sorted(zeroed.items()):
         share = n / in_stock[key] * 100
         if n >= 2 and share > settings.max_zero_out_percent:

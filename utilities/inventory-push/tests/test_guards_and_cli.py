@@ -8,7 +8,10 @@ from datetime import timedelta
 import pytest
 from conftest import COLUMNS, PlanBuilder, audit, env_for, now, skus
 
+from inventory_push import guards
 from inventory_push.cli import main
+from inventory_push.plan import PlanRow
+from inventory_push.settings import Settings
 
 
 def cli(monkeypatch, capsys, env: dict, *args: str) -> tuple[int, str, str]:
@@ -62,6 +65,25 @@ def test_every_guard_refuses_the_run_in_one_line_and_writes_nothing(stores, tmp_
     assert stores.writes() == {"shopify": 0, "bigcommerce": 0, "magento": 0}
     assert [r["status"] for r in audit(tmp_path / "wh.duckdb", "select status from push.push_runs")] == ["refused"]
     assert audit(tmp_path / "wh.duckdb", "select count(*) as n from push.push_log")[0]["n"] == 0
+
+
+def test_zero_out_counts_skus_not_locations() -> None:
+    """A SKU whose two locations are both lowered to 0 is one SKU gone to zero; one whose other location still shows
+    stock has not gone to zero at all."""
+    def row(sku: str, location: str, observed: int, planned: int) -> PlanRow:
+        return PlanRow(plan_id="p", plan_row_id=f"{sku}:{location}", mode="system_of_record", channel="bigcommerce",
+                       store_id="s", location_id=location, sku=sku, inventory_item_id=None, variant_id=None,
+                       product_id=None, source_code=None, observed_quantity=observed, observed_at=now(),
+                       observed_sync_run="r", planned_quantity=planned, is_action=observed != planned,
+                       hold_reason=None, record_synced_at=now(), record_sync_complete=True)
+    settings = Settings()
+    one_sku_at_two_locations = [row("A", "1", 4, 0), row("A", "2", 3, 0), row("B", "1", 5, 5), row("C", "1", 2, 2)]
+    guards.check(one_sku_at_two_locations, settings, now())  # 1 of 3 SKUs: allowed (levels would say 2 of 4)
+    still_shown_elsewhere = [row("A", "1", 4, 0), row("A", "2", 3, 3), row("B", "1", 5, 0), row("B", "2", 1, 1)]
+    guards.check(still_shown_elsewhere, settings, now())  # A and B still show stock: none went to zero
+    two_skus = [*one_sku_at_two_locations, row("D", "1", 6, 0)]
+    with pytest.raises(guards.Refused, match="zero for 2 of its 4 SKUs in stock"):
+        guards.check(two_skus, settings, now())
 
 
 def test_the_test_action_says_which_credentials_may_write(stores, tmp_path, monkeypatch, capsys):
