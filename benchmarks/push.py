@@ -201,6 +201,8 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
                    INVENTORY_PUSH_MAX_CHANGE_PERCENT="1000000", INVENTORY_PUSH_MAX_CHANGES="100000")
         if spec.get("buffer"):  # optional: units (or a percent) each channel holds back (INVENTORY_PUSH_BUFFER)
             env["INVENTORY_PUSH_BUFFER"] = str(spec["buffer"])
+        if spec.get("other_locations"):  # optional: leave or lower the locations the push does not own
+            env["INVENTORY_PUSH_OTHER_LOCATIONS"] = spec["other_locations"]
         if kind == "d":
             db = str(work / "webhooks.sqlite")
             receiver = subprocess.Popen(

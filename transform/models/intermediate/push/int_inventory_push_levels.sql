@@ -1,7 +1,8 @@
 -- Every level the push may read or write: one row per channel store x sellable location x tracked item with a SKU,
 -- with what was observed there (quantity, when, by which sync run) and why a write there would be premature: its
 -- channel store's data is stale (no complete levels sync for push_stale_minutes), the observation came from a sync
--- run that did not finish, or it predates our own last write there plus push_settle_seconds. `plan_id` names the
+-- run that did not finish, or what we know of the level (its observation, or a later complete sync that found it
+-- unchanged) predates our own last write there plus push_settle_seconds. `plan_id` names the
 -- build: a hash of the mode, the push settings and the latest observation of every channel store, so a rebuild on
 -- the same data is the same plan (the push writes a plan row once).
 with
@@ -96,6 +97,14 @@ observed as (
             when levels.observed_by = 'webhook' then 'webhook'
             else cast(levels.synced_at as {{ dbt.type_string() }})
         end as observed_sync_run,
+        -- when the quantity is last known to hold: a polled level that a later complete sync did not read again
+        -- had not changed by that sync's start (an incremental read returns every level changed since its
+        -- bookmark), so an unchanged level we wrote is not held as settling for ever
+        case
+            when levels.observed_by = 'webhook' then levels.observed_at
+            when store_runs.last_complete_run_at > levels.synced_at then store_runs.last_complete_run_at
+            else levels.synced_at
+        end as holds_as_of,
         levels.synced_at,
         store_runs.last_complete_run_at
 
@@ -125,7 +134,7 @@ flagged as (
             false
         ) as is_incomplete,
         coalesce(
-            observed.observed_at
+            observed.holds_as_of
             < {{ dbt.dateadd('second', mart_setting('push_settle_seconds'), 'push_writes.last_write_at') }},
             false
         ) as is_settling,
