@@ -1,8 +1,8 @@
 -- Every level the push may read or write: one row per channel store x sellable location x tracked item with a SKU,
 -- with what was observed there (quantity, when, by which sync run) and why a write there would be premature: its
 -- channel store's data is stale (no complete levels sync for push_stale_minutes), the observation came from a sync
--- run that did not finish, or what we know of the level (its observation, or a later complete sync that found it
--- unchanged) predates our own last write there plus push_settle_seconds. `plan_id` names the
+-- run that did not finish, or the quantity is last known to hold (`observed_at`: read, or found unchanged by a later
+-- complete sync) before our own last write there plus push_settle_seconds. `plan_id` names the
 -- build: a hash of the mode, the push settings and the latest observation of every channel store, so a rebuild on
 -- the same data is the same plan (the push writes a plan row once).
 with
@@ -91,20 +91,18 @@ observed as (
         coalesce(listed_items.listed_sku, items.sku) as listed_sku,
         coalesce(levels.available, 0) as observed_quantity,
         levels.observed_by,
-        -- when the quantity was read: the sync run's start for a polled row, the platform's time for a webhook
-        case when levels.observed_by = 'webhook' then levels.observed_at else levels.synced_at end as observed_at,
-        case
-            when levels.observed_by = 'webhook' then 'webhook'
-            else cast(levels.synced_at as {{ dbt.type_string() }})
-        end as observed_sync_run,
-        -- when the quantity is last known to hold: a polled level that a later complete sync did not read again
-        -- had not changed by that sync's start (an incremental read returns every level changed since its
-        -- bookmark), so an unchanged level we wrote is not held as settling for ever
+        -- when the quantity is last known to hold: the platform's time for a webhook; for a polled level the start
+        -- of the store's latest complete levels sync, which would have read it again had it changed (an incremental
+        -- read returns every level changed since its bookmark), or of the run that read it when that run is later
         case
             when levels.observed_by = 'webhook' then levels.observed_at
             when store_runs.last_complete_run_at > levels.synced_at then store_runs.last_complete_run_at
             else levels.synced_at
-        end as holds_as_of,
+        end as observed_at,
+        case
+            when levels.observed_by = 'webhook' then 'webhook'
+            else cast(levels.synced_at as {{ dbt.type_string() }})
+        end as observed_sync_run,
         levels.synced_at,
         store_runs.last_complete_run_at
 
@@ -134,7 +132,7 @@ flagged as (
             false
         ) as is_incomplete,
         coalesce(
-            observed.holds_as_of
+            observed.observed_at
             < {{ dbt.dateadd('second', mart_setting('push_settle_seconds'), 'push_writes.last_write_at') }},
             false
         ) as is_settling,
