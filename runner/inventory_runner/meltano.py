@@ -49,6 +49,7 @@ class Result:
     last_lines: dict[str, str] = field(default_factory=dict)  # plugin name -> its last meaningful line
     headings: dict[str, str] = field(default_factory=dict)  # plugin -> the error heading whose line comes next
     first_failures: dict[str, str] = field(default_factory=dict)  # plugin -> dbt's first "Failure in ..." line
+    awaiting_reason: set[str] = field(default_factory=set)  # plugins whose first failure waits for dbt's next line
     meltano_error: str = ""  # Meltano's own last error (a run that failed before any block)
 
     def error(self, index: int) -> str:
@@ -97,11 +98,17 @@ def read_line(result: Result, line: str, plugins: list[list[str]]) -> str:
         result.blocks[index] = block
     elif name:
         plain = ANSI.sub("", text).strip()
-        if DBT_FAILURE.search(plain):
-            result.first_failures.setdefault(name, DBT_FAILURE.search(plain)[0])
+        failure = DBT_FAILURE.search(plain)
+        if failure:
+            if name not in result.first_failures:  # dbt says why on the next line ("Got 3 results...", a macro's)
+                result.first_failures[name] = failure[0]
+                result.awaiting_reason.add(name)
         elif DBT_HEADING.match(plain):
             result.headings[name] = plain.rstrip(":")
         elif _meaningful(plain):
+            if name in result.awaiting_reason and not plain.startswith(">"):
+                result.awaiting_reason.discard(name)
+                result.first_failures[name] += f": {plain}"
             heading = result.headings.pop(name, None)
             if heading and heading != "Encountered an error":
                 result.first_failures.setdefault(name, f"{heading}: {plain}")

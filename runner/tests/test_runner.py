@@ -210,3 +210,26 @@ def test_a_failed_block_is_told_by_its_plugins_own_line() -> None:
     assert result.error(0) == "Shopify store x not found (HTTP 404): check store"
     assert result.error(1) == "Runtime Error: The profile inventory does not have a target named 'demo'."
     assert printed[1] == "t [info     ] tap-shopify-inventory Shopify store x not found (HTTP 404): check store\n"
+
+
+def test_a_dbt_failure_carries_the_reason_dbt_gives_on_the_next_line() -> None:
+    """A setting's check fails at compile time: the pass's line must say which setting, not only which model."""
+    from inventory_runner import meltano
+
+    result = meltano.Result()
+    plugins = meltano._block_plugins(["dbt-duckdb:build"])
+    lines = [
+        "Compilation Error in model int_inventory_push_levels (models/intermediate/push/int_inventory_push_levels.sql)",
+        "  INVENTORY_PUSH_OTHER_LOCATIONS (var push_other_locations) must be leave or lower, not 'lowest'",
+        "  > in macro push_other_locations (macros/push_settings.sql)",
+        "Compilation Error in model int_inventory_push_levels (models/intermediate/push/int_inventory_push_levels.sql)",
+        "  something dbt repeats in its summary",
+        "error invoking dbt None",
+    ]
+    for text in lines:
+        meltano.read_line(result, json.dumps({"level": "info", "timestamp": "t", "event": text, "name": "dbt-duckdb"}),
+                          plugins)
+    meltano.read_line(result, json.dumps({"event": "Block run completed", "set_number": 0, "success": False,
+                                          "exit_codes": {}}), plugins)
+    assert result.error(0) == ("Compilation Error in model int_inventory_push_levels: INVENTORY_PUSH_OTHER_LOCATIONS "
+                               "(var push_other_locations) must be leave or lower, not 'lowest'")
