@@ -1,7 +1,6 @@
-{% macro mart_setting(name) -%}
-    {#- The settings of the reconciliation marts: `--vars '{name: value}'` wins, then the environment variable,
-        then the default below. One place for every knob (transform/README.md lists them). -#}
-    {%- set settings = {
+{% macro mart_settings() -%}
+    {#- Every setting of the marts: name -> (environment variable, default). -#}
+    {{ return({
         'sku_case': ('INVENTORY_SKU_CASE', 'upper'),
         'record_channel': ('INVENTORY_RECORD_CHANNEL', ''),
         'record_store_id': ('INVENTORY_RECORD_STORE_ID', ''),
@@ -19,12 +18,29 @@
         'push_settle_seconds': ('INVENTORY_PUSH_SETTLE_SECONDS', '120'),
         'push_stale_minutes': ('INVENTORY_PUSH_STALE_MINUTES', '30'),
         'push_audit_schema': ('INVENTORY_PUSH_AUDIT_SCHEMA', 'push'),
-    } -%}
+    }) }}
+{%- endmacro %}
+
+{% macro mart_setting(name) -%}
+    {#- The settings of the reconciliation marts: `--vars '{name: value}'` wins, then the environment variable,
+        then the default in mart_settings(). One place for every knob (transform/README.md lists them). -#}
+    {%- set settings = mart_settings() -%}
     {%- if name not in settings -%}
         {{ exceptions.raise_compiler_error("unknown mart setting '" ~ name ~ "'") }}
     {%- endif -%}
     {%- set env_name, default = settings[name] -%}
     {{ return(var(name, env_var(env_name, default))) }}
+{%- endmacro %}
+
+{% macro mart_choice(name, choices) -%}
+    {#- A setting that is one of `choices` (trimmed, any case): anything else stops the build with one line naming
+        the environment variable, the var and the choices. -#}
+    {%- set value = mart_setting(name) | string | trim | lower -%}
+    {%- if value not in choices -%}
+        {{ exceptions.raise_compiler_error(mart_settings()[name][0] ~ " (var " ~ name ~ ") must be " ~ choices[:-1] | join(', ')
+                                           ~ " or " ~ choices[-1] ~ ", not '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value) }}
 {%- endmacro %}
 
 {% macro mart_as_of() -%}

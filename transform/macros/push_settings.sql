@@ -1,20 +1,12 @@
 {% macro push_mode() -%}
     {#- The plan's mode (setting push_mode): `system_of_record` or `pooled`. -#}
-    {%- set mode = mart_setting('push_mode') | trim -%}
-    {%- if mode not in ('system_of_record', 'pooled') -%}
-        {{ exceptions.raise_compiler_error("INVENTORY_PUSH_MODE (var push_mode) must be system_of_record or pooled, not '" ~ mode ~ "'") }}
-    {%- endif -%}
-    {{ return(mode) }}
+    {{ return(mart_choice('push_mode', ['system_of_record', 'pooled'])) }}
 {%- endmacro %}
 
 {% macro push_other_locations() -%}
     {#- What the plan does with a channel's other sellable locations (setting push_other_locations): `leave` them
         as they are, or `lower` them, largest first, when they alone show more than the target. -#}
-    {%- set choice = mart_setting('push_other_locations') | trim -%}
-    {%- if choice not in ('leave', 'lower') -%}
-        {{ exceptions.raise_compiler_error("INVENTORY_PUSH_OTHER_LOCATIONS (var push_other_locations) must be leave or lower, not '" ~ choice ~ "'") }}
-    {%- endif -%}
-    {{ return(choice) }}
+    {{ return(mart_choice('push_other_locations', ['leave', 'lower'])) }}
 {%- endmacro %}
 
 {% macro push_channel_entries(name) -%}
