@@ -47,9 +47,9 @@ class Result:
     exit_code: int = 0
     blocks: dict[int, Block] = field(default_factory=dict)
     last_lines: dict[str, str] = field(default_factory=dict)  # plugin name -> its last meaningful line
-    headings: dict[str, str] = field(default_factory=dict)  # plugin -> the error heading whose line comes next
-    first_failures: dict[str, str] = field(default_factory=dict)  # plugin -> dbt's first "Failure in ..." line
-    awaiting_reason: set[str] = field(default_factory=set)  # plugins whose first failure waits for dbt's next line
+    #: plugin -> an error heading ("Runtime Error") or dbt's first failure, whose reason dbt prints on the next line
+    headings: dict[str, str] = field(default_factory=dict)
+    first_failures: dict[str, str] = field(default_factory=dict)  # plugin -> dbt's first failure, with its reason
     meltano_error: str = ""  # Meltano's own last error (a run that failed before any block)
 
     def error(self, index: int) -> str:
@@ -100,18 +100,14 @@ def read_line(result: Result, line: str, plugins: list[list[str]]) -> str:
         plain = ANSI.sub("", text).strip()
         failure = DBT_FAILURE.search(plain)
         if failure:
-            if name not in result.first_failures:  # dbt says why on the next line ("Got 3 results...", a macro's)
-                result.first_failures[name] = failure[0]
-                result.awaiting_reason.add(name)
+            if name not in result.first_failures:  # its reason comes next ("Got 3 results...", a setting's check)
+                result.first_failures[name] = result.headings[name] = failure[0]
         elif DBT_HEADING.match(plain):
             result.headings[name] = plain.rstrip(":")
         elif _meaningful(plain):
-            if name in result.awaiting_reason and not plain.startswith(">"):
-                result.awaiting_reason.discard(name)
-                result.first_failures[name] += f": {plain}"
-            heading = result.headings.pop(name, None)
-            if heading and heading != "Encountered an error":
-                result.first_failures.setdefault(name, f"{heading}: {plain}")
+            heading = None if plain.startswith(">") else result.headings.pop(name, None)  # ">": a macro trace
+            if heading and heading != "Encountered an error" and result.first_failures.get(name, heading) == heading:
+                result.first_failures[name] = f"{heading}: {plain}"
             result.last_lines[name] = plain
     elif event.get("level") in ("error", "critical"):
         result.meltano_error = text
