@@ -224,11 +224,13 @@ planned as (
         case
             when target_quantity is null then observed_quantity
             when is_push_location then greatest(target_quantity - shown_elsewhere_quantity, 0)
-            when '{{ other_locations }}' = 'lower' and others_quantity > target_quantity
-                then observed_quantity - greatest(least(
-                    greatest(observed_quantity, 0),
-                    others_quantity - target_quantity - larger_others_quantity
-                ), 0)
+            {%- if other_locations == 'lower' %}
+                when others_quantity > target_quantity
+                    then observed_quantity - greatest(least(
+                        greatest(observed_quantity, 0),
+                        others_quantity - target_quantity - larger_others_quantity
+                    ), 0)
+            {%- endif %}
             else observed_quantity
         end as planned_quantity
 
