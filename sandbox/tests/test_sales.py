@@ -66,6 +66,16 @@ def test_oversells_are_accepted_orders_the_physical_stock_cannot_fill(stores):
     assert {n: c["refused"] for n, c in summary["channels"].items()} == {"shopify": 1, "bigcommerce": 0, "magento": 0}
     assert summary["skus"][SKU]["physical_end"] == 0 and summary["skus"][SKU]["oversold_units"] == 3
     assert summary["timeline"][0]["orders"] == 5
+    assert t["refused_in_stock"] == 0  # shopify's 3 were refused with the pool empty: no sale was lost
+
+
+def test_a_refusal_the_physical_stock_could_have_filled_is_a_lost_sale(stores):
+    show(stores, 1)
+    # physical 4, every channel shows 1: shopify's 2 are refused though the pool holds them (a lost sale);
+    # bigcommerce's 1 is accepted (pool 3); magento's 4 are refused and the pool holds only 3 (not lost).
+    schedule = [(1, "shopify", SKU, 2), (2, "bigcommerce", SKU, 1), (3, "magento", SKU, 4)]
+    t = SalesSimulator(channels(stores), {SKU: 4}, schedule=schedule, record_channel="magento").run()["totals"]
+    assert (t["accepted"], t["refused"], t["refused_in_stock"], t["oversells"]) == (1, 2, 1, 0)
 
 
 def test_the_order_feed_lets_the_system_of_record_refuse_what_is_gone(stores):

@@ -15,6 +15,7 @@
         'push_locations': ('INVENTORY_PUSH_LOCATIONS', ''),
         'push_other_locations': ('INVENTORY_PUSH_OTHER_LOCATIONS', 'leave'),
         'push_receiving_location': ('INVENTORY_PUSH_RECEIVING_LOCATION', ''),
+        'push_demand_minutes': ('INVENTORY_PUSH_DEMAND_MINUTES', '0'),
         'push_settle_seconds': ('INVENTORY_PUSH_SETTLE_SECONDS', '120'),
         'push_stale_minutes': ('INVENTORY_PUSH_STALE_MINUTES', '30'),
         'push_audit_schema': ('INVENTORY_PUSH_AUDIT_SCHEMA', 'push'),
@@ -39,6 +40,17 @@
     {%- if value not in choices -%}
         {{ exceptions.raise_compiler_error(mart_settings()[name][0] ~ " (var " ~ name ~ ") must be " ~ choices[:-1] | join(', ')
                                            ~ " or " ~ choices[-1] ~ ", not '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro mart_number(name) -%}
+    {#- A setting that is a number of at least 0 (minutes, seconds): anything else stops the build with one line
+        naming the environment variable and the var. -#}
+    {%- set value = mart_setting(name) | string | trim -%}
+    {%- if not value.replace('.', '', 1).isdigit() -%}
+        {{ exceptions.raise_compiler_error(mart_settings()[name][0] ~ " (var " ~ name ~ ") must be a number of at least 0, not '"
+                                           ~ value ~ "'") }}
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}

@@ -17,7 +17,8 @@ channels disagree on purpose, are not sold; restocks that add units to the pool 
 
 Time is simulated seconds from 0 to ``days * 86400``; ``speed`` simulated seconds pass per wall second (1 = real
 time, 1440 = a day a minute, 0 = as fast as the stores answer). The run returns (and the CLI writes) a JSON
-summary: totals and per channel (orders, accepted, refused, oversells, oversold units, errors), oversells per
+summary: totals and per channel (orders, accepted, refused, refused with the physical stock there to fill them,
+oversells, oversold units, errors), oversells per
 channel and SKU, per SKU the pool and its demand process, a timeline, and the realised daily demand per SKU and
 channel (``export_daily_demand`` writes it as CSV).
 
@@ -43,8 +44,8 @@ from urllib.parse import urlsplit
 from .demand import DemandProcess, assign
 
 DAY = 86400
-COUNTERS = ("orders", "accepted", "refused", "oversells", "oversold_units", "units_requested", "units_accepted",
-            "errors")
+COUNTERS = ("orders", "accepted", "refused", "refused_in_stock", "oversells", "oversold_units", "units_requested",
+            "units_accepted", "errors")
 
 
 class StoreClient:
@@ -265,6 +266,8 @@ class SalesSimulator:
         if not answer["accepted"]:
             counts["refused"] += 1
             bucket["refused"] += 1
+            if self.physical[sku] >= units:  # a lost sale: the channel hid stock the physical pool holds
+                counts["refused_in_stock"] += 1
             return None
         counts["accepted"] += 1
         counts["units_accepted"] += units

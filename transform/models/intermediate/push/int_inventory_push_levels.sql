@@ -123,7 +123,7 @@ flagged as (
         push_writes.last_write_at,
         coalesce(
             observed.last_complete_run_at
-            < {{ dbt.dateadd('minute', '-' ~ mart_setting('push_stale_minutes'), mart_as_of()) }},
+            < {{ dbt.dateadd('minute', '-' ~ mart_number('push_stale_minutes'), mart_as_of()) }},
             true
         ) as is_stale,
         coalesce(
@@ -133,7 +133,7 @@ flagged as (
         ) as is_incomplete,
         coalesce(
             observed.observed_at
-            < {{ dbt.dateadd('second', mart_setting('push_settle_seconds'), 'push_writes.last_write_at') }},
+            < {{ dbt.dateadd('second', mart_number('push_settle_seconds'), 'push_writes.last_write_at') }},
             false
         ) as is_settling,
         {{ push_is_receiving('observed.channel', 'observed.location_id') }} as is_receiving
@@ -168,6 +168,7 @@ build as (
             "'" ~ push_mode() ~ "'",
             "'" ~ [mart_setting('push_buffer'), mart_setting('push_locations'), push_other_locations(),
                    mart_setting('push_receiving_location'), mart_setting('push_settle_seconds'),
+                   mart_setting('push_demand_minutes'),
                    mart_setting('push_stale_minutes'), mart_setting('record_channel'),
                    mart_setting('record_store_id')] | join('|') ~ "'",
             dbt.listagg(dbt.concat(["channel", "'/'", "store_id", "'@'", "coalesce(last_synced, '')", "'/'",

@@ -4,7 +4,8 @@
 -- What a channel store should show of a SKU (`target_quantity`), by setting push_mode:
 --   system_of_record  the record's sellable quantity (record_channel, record_store_id), on every other channel store
 --   pooled            the SKU's pool (int_inventory_push_pool), on every channel store
--- minus the channel's buffer (push_buffer: units, or a percent rounded up), never below 0.
+-- minus the channel's buffer, never below 0: push_buffer (units, or a percent rounded up) plus the SKU's demand
+-- buffer (int_inventory_push_demand: what it sells everywhere in push_demand_minutes; 0 while that is 0).
 -- Spread over locations: one push location per channel store and SKU (push_locations names it per channel, else the
 -- lowest location id, as text, among the SKU's sellable levels) holds the target minus what the channel's other
 -- sellable locations show, never below 0. The others, by setting push_other_locations: `leave` (default) keeps them
@@ -30,6 +31,12 @@ levels as (
 pool as (
 
     select * from {{ ref('int_inventory_push_pool') }}
+
+),
+
+demand as (
+
+    select * from {{ ref('int_inventory_push_demand') }}
 
 ),
 
@@ -118,13 +125,26 @@ sources as (
         channel_skus.*,
         case
             when '{{ mode }}' = 'pooled' then pools.pool_quantity else record_quantities.record_quantity
-        end as source_quantity
+        end as source_quantity,
+        coalesce(demand.demand_units, 0) as demand_units
 
     from channel_skus
     left join record_quantities
         on channel_skus.sku = record_quantities.sku
     left join pools
         on channel_skus.sku = pools.sku
+    left join demand
+        on channel_skus.sku = demand.sku
+
+),
+
+buffered as (
+
+    select
+        *,
+        {{ push_buffer_units('channel', 'source_quantity') }} + demand_units as buffer_units
+
+    from sources
 
 ),
 
@@ -132,13 +152,11 @@ targets as (
 
     select
         *,
-        {{ push_buffer_units('channel', 'source_quantity') }} as buffer_units,
         case
-            when source_quantity is not null
-                then greatest(source_quantity - {{ push_buffer_units('channel', 'source_quantity') }}, 0)
+            when source_quantity is not null then greatest(source_quantity - buffer_units, 0)
         end as target_quantity
 
-    from sources
+    from buffered
 
 ),
 
@@ -180,6 +198,7 @@ placed as (
         targets.item_count,
         targets.source_quantity,
         targets.buffer_units,
+        targets.demand_units,
         targets.target_quantity,
         coalesce(ranked_levels.location_rank = 1, true) as is_push_location,
         coalesce(ranked_levels.shown_quantity - ranked_levels.observed_quantity, 0) as shown_elsewhere_quantity,
@@ -290,6 +309,7 @@ final as (
         held.is_push_location,
         cast(held.source_quantity as integer) as source_quantity,
         held.buffer_units,
+        held.demand_units,
         cast(held.target_quantity as integer) as target_quantity,
         cast(held.shown_elsewhere_quantity as integer) as shown_elsewhere_quantity,
         case when '{{ mode }}' = 'system_of_record' then record_sync.record_synced_at end as record_synced_at,
