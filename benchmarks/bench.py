@@ -66,7 +66,7 @@ SIZES = {
         "fanout": {"stores": 2, "levels": 300, "pools": [2], "bucket_size": 2000, "restore_rate": 100},
         # one pass of the one-minute schedule per mode, beside the no-push run
         "push": {"items": 40, "seed": 7, "duration_s": 30, "drain_s": 15, "units_per_sku": 6, "feed_lag_s": 3,
-                 "settle_s": 15, "tick_s": 60, "for_s": 20, "batch_s": 600,
+                 "settle_s": 15, "tick_s": 60, "for_s": 20, "batch_s": 600, "demand_minutes": 1,
                  "restock": {"every_s": 20, "units": 5, "below": 2},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "c"]},
         "pass": {"items": 40, "changes": 2, "repeats": 1},
@@ -82,8 +82,9 @@ SIZES = {
         "freshness": {"items": 150, "repeats": 0, "batch": 20,
                       "schedule": {"tick_s": 30, "ticks": 3, "for_s": 20, "changes": 5}},
         "fanout": {"stores": 4, "levels": 2000, "pools": [1, 2, 4], "bucket_size": 2000, "restore_rate": 100},
-        "push": {"items": 80, "seed": 7, "duration_s": 240, "drain_s": 120, "units_per_sku": 30, "feed_lag_s": 5,
-                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 120,
+        "push": {"items": 80, "seed": 7, "duration_s": 240, "drain_s": 240, "units_per_sku": 30, "feed_lag_s": 5,
+                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 120, "demand_minutes": 2,
+                 "other_locations": "lower",
                  "restock": {"every_s": 90, "units": 8, "below": 3},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
         "pass": {"items": 2000, "changes": 10, "repeats": 3},
@@ -104,9 +105,12 @@ SIZES = {
         # Many stores (docs/scaling.md): Shopify Standard limits per store, ~20k levels each (a store alone then
         # needs ~12 s of cost budget), the serial job vs the Airflow fan-out at each Shopify pool size.
         "fanout": {"stores": 20, "levels": 20_000, "pools": [1, 4, 8, 16], "bucket_size": 2000, "restore_rate": 100},
-        # ten minutes of orders (about 60 units per shared SKU: most run out), two more of the schedule after
-        "push": {"items": 200, "seed": 7, "duration_s": 600, "drain_s": 120, "units_per_sku": 60, "feed_lag_s": 5,
-                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600,
+        # ten minutes of orders (about 60 units per shared SKU: most run out), four more of the schedule after (the
+        # demand buffer of two minutes is gone two minutes after a SKU's last sale); every channel holds back what
+        # the SKU sold in the last two minutes, and the push lowers the locations it does not own
+        "push": {"items": 200, "seed": 7, "duration_s": 600, "drain_s": 240, "units_per_sku": 60, "feed_lag_s": 5,
+                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600, "demand_minutes": 2,
+                 "other_locations": "lower",
                  "restock": {"every_s": 180, "units": 10, "below": 3},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
         # The every-minute pass on PostgreSQL, three channels of 20k items each, after 100 changes per store.

@@ -117,6 +117,28 @@ def agreement(shown: dict[str, dict[str, int]], physical: dict[str, int]) -> dic
             "agree_record": sum(record_pairs) / len(record_pairs)}
 
 
+def plan_agreement(warehouse: Path, mode: str, shown: dict[str, dict[str, int]]) -> float | None:
+    """Pairs (SKU x channel the plan writes) showing what the last plan says they should: the source minus the
+    plan's buffer for that channel, never below 0. The source is the record's store now (system_of_record, from the
+    stores' ground truth) or the plan's pool (pooled). With a buffer the channels differ from the record on purpose;
+    this is the convergence the buffer allows."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # dbt's schema in the bench's DuckDB warehouse
+        rows = con.sql("select channel, normalized_sku, max(source_quantity), max(buffer_units)"
+                       " from analytics.fct_inventory_push_plan where source_quantity is not null"
+                       " group by channel, normalized_sku").fetchall()
+    by_key = {sku.upper(): sku for sku in shown[RECORD]}
+    pairs = []
+    for channel, key, pool, buffer in rows:
+        sku = by_key.get(key)
+        if sku is None or channel not in shown:
+            continue
+        source = shown[RECORD][sku] if mode == "system_of_record" else pool
+        pairs.append(shown[channel][sku] == max(source - buffer, 0))
+    return sum(pairs) / len(pairs) if pairs else None
+
+
 class Cycles:
     """Cycle ends, read from the passes' log lines as they come: each one snapshots the stores' agreement."""
 
@@ -203,6 +225,8 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
             env["INVENTORY_PUSH_BUFFER"] = str(spec["buffer"])
         if spec.get("other_locations"):  # optional: leave or lower the locations the push does not own
             env["INVENTORY_PUSH_OTHER_LOCATIONS"] = spec["other_locations"]
+        if spec.get("demand_minutes"):  # optional: each channel holds back what the SKU sells in N minutes
+            env["INVENTORY_PUSH_DEMAND_MINUTES"] = str(spec["demand_minutes"])
         if kind == "d":
             db = str(work / "webhooks.sqlite")
             receiver = subprocess.Popen(
@@ -224,7 +248,8 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
             {p: sb.url for p, sb in stores.sb.items()}, seed=spec["seed"], days=duration / 86400, speed=1.0,
             rate=spec["units_per_sku"] * 86400 / duration, demand="smooth",
             feed_lag_s=spec["feed_lag_s"] if mode == "system_of_record" else None,
-            restock=Restock(restock["every_s"], restock["units"], restock["below"]), receiving=("magento", "default"))
+            restock=Restock(restock["every_s"], restock["units"], restock["below"]), receiving=("magento", "default"),
+            timeline_step_s=30)
         sim._reset()  # physical stock readable before the first order
         summary: dict = {}
         began = time.monotonic()
@@ -279,6 +304,9 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
                     proc.wait(timeout=30)
         failed = [p.returncode for p in procs if p.returncode not in (0, None)]
         writes = stores.writes()
+        agree_plan = None
+        if kind != "a" and (work / "wh.duckdb").exists():  # every pass has ended: the last plan, the stores now
+            agree_plan = plan_agreement(work / "wh.duckdb", mode, stores.shown(sorted(sim.physical)))
     ends = sorted(cycles.ends, key=lambda e: e["t"])
     during = [e for e in ends if not e["orders_done"]]
     after = [e for e in ends if e["orders_done"]]
@@ -286,12 +314,16 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
     return {
         "mode": mode, "scenario": kind, "orders": totals.get("orders", 0), "accepted": totals.get("accepted", 0),
         "oversells": totals.get("oversells", 0), "oversold_units": totals.get("oversold_units", 0),
+        "refused_in_stock": totals.get("refused_in_stock", 0),
+        "oversells_by_channel": {c: sum(per.values()) for c, per in summary.get("oversells", {}).items()},
+        "oversells_by_30s": [b["oversells"] for b in summary.get("timeline", [])],
         "errors": totals.get("errors", 0), "restocked": sum(v["restocked"] for v in summary.get("skus", {}).values()),
         "cycles": len(ends), "failed_passes": len(failed), "writes": writes, "writes_total": sum(writes.values()),
         "agree_physical_during": _mean(e["agree_physical"] for e in during),
         "agree_record_during": _mean(e["agree_record"] for e in during),
         "agree_physical_after": after[-1]["agree_physical"] if after else None,
         "agree_record_after": after[-1]["agree_record"] if after else None,
+        "agree_plan_after": agree_plan,
         "cycle_ends": ends, "wall_s": round(time.monotonic() - began, 1),
     }
 

@@ -34,6 +34,7 @@ def test_bench_push_tiny_run(tmp_path: Path) -> None:
     assert len(orders) == 1 and orders.pop() > 0  # one seeded stream for every run
     for (mode, kind), r in runs.items():
         assert 0 <= r["oversells"] <= r["accepted"] <= r["orders"], (mode, kind)
+        assert 0 <= r["refused_in_stock"] <= r["orders"] - r["accepted"], (mode, kind)
         assert r["errors"] == 0 and r["cycles"] >= 1 and r["failed_passes"] == 0, (mode, kind)
         for key in ("agree_physical_after", "agree_record_after"):
             assert r[key] is not None and 0 <= r[key] <= 1, (mode, kind, key)
@@ -42,4 +43,6 @@ def test_bench_push_tiny_run(tmp_path: Path) -> None:
         else:
             assert r["writes_total"] > 0  # at least the seeded disagreements were corrected
             assert "reduction_vs_a" in r
+            # the last plan read back from the warehouse (its demand buffer is on in this size)
+            assert r["agree_plan_after"] is not None and 0 <= r["agree_plan_after"] <= 1, (mode, kind)
     assert "## 7. Closing the loop: oversells prevented by the push" in docs.read_text()

@@ -16,6 +16,8 @@ pooled (no central system; the receiving location is Magento's `default` source)
 5. Orders on Shopify and BigCommerce, one on Magento, stock received at the receiving location; the next cycle
    takes every sale off the pool and adds the receipt, and writes every channel to it.
 6. A cycle with no new orders: nothing to write, every channel equals the plan, accuracy 100 %.
+7. `INVENTORY_PUSH_DEMAND_MINUTES` (dry run): each channel holds back what the SKU sold recently, counted from the
+   level history without our own writes or the receipt.
 """
 
 from __future__ import annotations
@@ -163,3 +165,15 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         assert writes(servers) == before
         assert_channels_equal_the_plan(rows, servers)
         assert accuracy(rows) == 1.0
+
+        # 7. the demand buffer (a dry run): every channel holds back what the SKU sold in the last hour. x sold 3
+        # (2 on Shopify, 1 on BigCommerce) and y 1; our own writes since (every channel lowered to the pool, z
+        # raised by the receipt) are not sales, nor is the receipt
+        env.update(INVENTORY_PUSH_APPLY="false", INVENTORY_PUSH_DEMAND_MINUTES="60")
+        run_sync(env, "--push")
+        demand = {r["sku"]: r["demand_units"] for r in rows("select * from analytics.int_inventory_push_demand")}
+        assert (demand[x], demand[y], demand.get(z, 0)) == (3, 1, 0)
+        plan = rows("select * from analytics.fct_inventory_push_plan")
+        assert {r["channel"]: r["target_quantity"] for r in plan if r["normalized_sku"] == x} == dict.fromkeys(
+            STORES, expected[0] - 3)
+        assert writes(servers) == before
