@@ -464,9 +464,6 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 def pass_lines(run: dict | None) -> list[str]:
     """8. The every-minute pass on PostgreSQL, three channels (benchmarks/scheduled_pass.py)."""
@@ -494,3 +491,7 @@ def pass_lines(run: dict | None) -> list[str]:
     lines += ["", f"Target: the incremental pass under {run['target_s']:g} s: median {fmt(run['median_s'])} s"
               f" ({'met' if run['met'] else '**missed**'}).", ""]
     return lines
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
