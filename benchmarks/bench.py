@@ -64,9 +64,10 @@ SIZES = {
         "freshness": {"items": 40, "repeats": 0, "batch": 5,
                       "schedule": {"tick_s": 15, "ticks": 2, "for_s": 5, "changes": 2}},
         "fanout": {"stores": 2, "levels": 300, "pools": [2], "bucket_size": 2000, "restore_rate": 100},
-        # one pass of the one-minute schedule per mode, beside the no-push run
-        "push": {"items": 40, "seed": 7, "duration_s": 30, "drain_s": 15, "units_per_sku": 6, "feed_lag_s": 3,
-                 "settle_s": 15, "tick_s": 60, "for_s": 20, "batch_s": 600, "demand_minutes": 1,
+        # one tick of the one-minute schedule per mode, beside the no-push run; its passes go on until the orders
+        # have stopped (for_s >= duration_s), so a slow machine still has a cycle end after them
+        "push": {"items": 40, "seed": 7, "duration_s": 30, "drain_s": 30, "units_per_sku": 6, "feed_lag_s": 3,
+                 "settle_s": 15, "tick_s": 60, "for_s": 35, "batch_s": 600, "demand_minutes": 1,
                  "restock": {"every_s": 20, "units": 5, "below": 2},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "c"]},
         "pass": {"items": 40, "changes": 2, "repeats": 1},
