@@ -106,9 +106,9 @@ SIZES = {
         # Many stores (docs/scaling.md): Shopify Standard limits per store, ~20k levels each (a store alone then
         # needs ~12 s of cost budget), the serial job vs the Airflow fan-out at each Shopify pool size.
         "fanout": {"stores": 20, "levels": 20_000, "pools": [1, 4, 8, 16], "bucket_size": 2000, "restore_rate": 100},
-        # ten minutes of orders (about 60 units per shared SKU: most run out), four more of the schedule after (the
-        # demand buffer of two minutes is gone two minutes after a SKU's last sale); every channel holds back what
-        # the SKU sold in the last two minutes, and the push lowers the locations it does not own
+        # ten minutes of orders (about 60 units per shared SKU: most run out), four more of the schedule after (a SKU
+        # in stock loses its two-minute demand buffer two minutes after its last sale); every channel holds back what
+        # the SKU sold in its last two minutes on sale, and the push lowers the locations it does not own
         "push": {"items": 200, "seed": 7, "duration_s": 600, "drain_s": 240, "units_per_sku": 60, "feed_lag_s": 5,
                  "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600, "demand_minutes": 2,
                  "other_locations": "lower",
