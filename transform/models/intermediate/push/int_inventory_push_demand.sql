@@ -5,14 +5,13 @@
 --   system_of_record  the record store's decreases (it receives every channel's orders; the push never writes it)
 --   pooled            every channel store's decreases, less what our own applied writes changed between the two
 --                     observations (a level we lowered from 9 to 5 and then saw at 4 sold 1)
--- "On sale" is what keeps the buffer honest about demand it could not see:
---   - A level's time at 0 does not count (system_of_record: the record showed nothing, so nothing could sell).
---     Per level, the buffer is what sold in its last N minutes on sale, however long ago: a SKU restocked after
---     an hour at 0 is held back by what it sold before it ran out, not by the nothing it sold while out. Pooled
---     mode counts every minute: there the channels show what we write, and a SKU we hold at 0 must not keep its
---     buffer for ever.
--- Once a SKU has been on sale for N minutes without selling, its buffer is 0. A unit received in the same interval
--- as a sale hides it (restocks are rare next to sales).
+-- "On sale" is what keeps the buffer honest about demand it could not see. In system_of_record mode the time the
+-- SKU's record showed 0 at every location does not count: the buffer is what sold in the SKU's last N minutes on
+-- sale, however long ago, so a SKU restocked after an hour at 0 is held back by what it sold before it ran out, not
+-- by the nothing it could sell while out. Pooled mode counts every minute: there the channels show what we write,
+-- and a SKU we hold at 0 must not keep its buffer for ever. Once a SKU has been on sale for N minutes without
+-- selling, its buffer is 0. A unit received in the same interval as a sale hides it (restocks are rare next to
+-- sales); a level that disappears from its store keeps counting as last seen.
 {%- set mode = push_mode() %}
 {%- set window_s = (mart_number('push_demand_minutes') | float * 60) | int %}
 
@@ -28,10 +27,8 @@ history as (
         changes.location_id,
         changes.sku,
         changes.available,
-        changes.previous_available,
         changes.available_change,
         changes.observed_at,
-        changes.is_current,
         lag(changes.observed_at) over (
             partition by changes.inventory_level_sk order by changes.dbt_valid_from
         ) as previous_observed_at
@@ -46,70 +43,6 @@ history as (
         changes.sku is not null
         and ('{{ mode }}' = 'pooled' or record.record_channel is not null)
         and {{ 'true' if window_s > 0 else 'false' }}  -- push_demand_minutes 0: off, nothing to read
-
-),
-
-intervals as (
-
-    -- the time between two observations of a level, with the change seen at its end ...
-    select
-        inventory_level_sk,
-        channel,
-        store_id,
-        location_id,
-        sku,
-        previous_observed_at as started_at,
-        observed_at as ended_at,
-        previous_available as shown,
-        available_change
-
-    from history
-    where previous_observed_at is not null
-
-    union all
-
-    -- ... and the time since the last one, where nothing has been seen to sell yet
-    select
-        inventory_level_sk,
-        channel,
-        store_id,
-        location_id,
-        sku,
-        observed_at as started_at,
-        {{ mart_as_of() }} as ended_at,
-        available as shown,
-        null as available_change
-
-    from history
-    where is_current
-
-),
-
-on_sale as (
-
-    select
-        *,
-        {{ dbt.datediff('started_at', 'ended_at', 'second') }} as seconds
-
-    from intervals
-    where {{ 'true' if mode == 'pooled' else 'shown > 0' }}
-
-),
-
-latest as (
-
-    -- each level's intervals on sale, newest first, while those after it are less than N minutes
-    select * from (
-        select
-            *,
-            coalesce(sum(seconds) over (
-                partition by inventory_level_sk order by ended_at desc
-                rows between unbounded preceding and 1 preceding
-            ), 0) as later_seconds
-
-        from on_sale
-    ) as ranked
-    where later_seconds < {{ window_s }}
 
 ),
 
@@ -128,28 +61,85 @@ writes as (
 
 ),
 
-sold as (
+versions as (
 
-    -- what each interval sold: the decrease seen at its end, less what our own writes changed in it
+    -- each version: how much it changed what the SKU shows, and what it sold (the decrease since the observation
+    -- before it, less what our own writes changed there in between)
     select
-        latest.inventory_level_sk,
-        latest.sku,
-        latest.started_at,
+        history.sku,
+        history.observed_at,
+        max(coalesce(history.available_change, history.available)) as shown_change,
         case
-            when max(latest.available_change) is null then 0  -- the time since the last observation
-            else greatest(coalesce(sum(writes.written_units), 0) - max(latest.available_change), 0)
+            when max(history.available_change) is null then 0  -- a level's first observation
+            else greatest(coalesce(sum(writes.written_units), 0) - max(history.available_change), 0)
         end as sold_units
 
-    from latest
+    from history
     left join writes
         on
-            latest.channel = writes.channel
-            and latest.store_id = writes.store_id
-            and latest.location_id = writes.location_id
-            and latest.sku = writes.sku
-            and latest.started_at < writes.recorded_at
-            and latest.ended_at >= writes.recorded_at
-    group by latest.inventory_level_sk, latest.sku, latest.started_at
+            history.channel = writes.channel
+            and history.store_id = writes.store_id
+            and history.location_id = writes.location_id
+            and history.sku = writes.sku
+            and history.previous_observed_at < writes.recorded_at
+            and history.observed_at >= writes.recorded_at
+    group by history.level_version_sk, history.sku, history.observed_at
+
+),
+
+moments as (
+
+    select
+        sku,
+        observed_at,
+        sum(shown_change) as shown_change,
+        sum(sold_units) as sold_units
+
+    from versions
+    group by sku, observed_at
+
+),
+
+intervals as (
+
+    -- the SKU between two observations: what it showed (every location summed) and what was seen sold at the end;
+    -- the last runs to now, nothing seen sold yet
+    select
+        sku,
+        observed_at as started_at,
+        coalesce(lead(observed_at) over (partition by sku order by observed_at), {{ mart_as_of() }}) as ended_at,
+        sum(shown_change) over (partition by sku order by observed_at rows unbounded preceding) as shown,
+        coalesce(lead(sold_units) over (partition by sku order by observed_at), 0) as sold_units
+
+    from moments
+
+),
+
+on_sale as (
+
+    select
+        *,
+        {{ dbt.datediff('started_at', 'ended_at', 'second') }} as seconds
+
+    from intervals
+    where {{ 'true' if mode == 'pooled' else 'shown > 0' }}
+
+),
+
+latest as (
+
+    -- the SKU's intervals on sale, newest first, while those after it are less than N minutes
+    select * from (
+        select
+            *,
+            coalesce(sum(seconds) over (
+                partition by sku order by ended_at desc
+                rows between unbounded preceding and 1 preceding
+            ), 0) as later_seconds
+
+        from on_sale
+    ) as ranked
+    where later_seconds < {{ window_s }}
 
 ),
 
@@ -159,7 +149,7 @@ final as (
         sku,
         cast(sum(sold_units) as integer) as demand_units
 
-    from sold
+    from latest
     group by sku
 
 )
