@@ -21,7 +21,6 @@ history as (
 
     select
         changes.level_version_sk,
-        changes.inventory_level_sk,
         changes.channel,
         changes.store_id,
         changes.location_id,
