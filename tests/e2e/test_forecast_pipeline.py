@@ -25,7 +25,7 @@ from support import forecast_scenario as scenario
 DBT_DUCKDB = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
 DBT_POSTGRES = ROOT / ".meltano" / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt"
 # what the every-minute build leaves for the forecast to read (the snapshot itself is loaded by the test)
-UPSTREAM = "stg_shopify__sync_runs stg_push__push_log int_inventory_level_changes"
+UPSTREAM = "stg_shopify__sync_runs stg_push__push_log int_inventory_level_changes int_inventory_level_moves"
 KEYS = ("store_id", "location_id", "sku")
 
 

@@ -3,8 +3,8 @@
 -- again elsewhere before our next write lands there, so the last units cannot be sold twice. Off (no rows, nothing
 -- read) while N is 0. Where the sales are read, by push_mode:
 --   system_of_record  the record store's decreases (it receives every channel's orders; the push never writes it)
---   pooled            every channel store's decreases, less what our own applied writes changed between the two
---                     observations (a level we lowered from 9 to 5 and then saw at 4 sold 1)
+--   pooled            every channel store's decreases net of our own applied writes (int_inventory_level_moves:
+--                     a level we lowered from 9 to 5 and then saw at 4 sold 1)
 -- "On sale" is what keeps the buffer honest about demand it could not see. In system_of_record mode the time the
 -- SKU's record showed 0 at every location does not count: the buffer is what sold in the SKU's last N minutes on
 -- sale, however long ago, so a SKU restocked after an hour at 0 is held back by what it sold before it ran out, not
@@ -17,72 +17,26 @@
 
 with
 
-history as (
-
-    select
-        changes.level_version_sk,
-        changes.channel,
-        changes.store_id,
-        changes.location_id,
-        changes.sku,
-        changes.available,
-        changes.available_change,
-        changes.observed_at,
-        lag(changes.observed_at) over (
-            partition by changes.inventory_level_sk order by changes.dbt_valid_from
-        ) as previous_observed_at
-
-    from {{ ref('int_inventory_level_changes') }} as changes
-    left join {{ ref('mart_system_of_record') }} as record
-        on
-            changes.channel = record.record_channel
-            and changes.store_id = record.record_store_id
-            and record.status = 'ok'
-    where
-        changes.sku is not null
-        and ('{{ mode }}' = 'pooled' or record.record_channel is not null)
-        and {{ 'true' if window_s > 0 else 'false' }}  -- push_demand_minutes 0: off, nothing to read
-
-),
-
-writes as (
-
-    select
-        channel,
-        store_id,
-        location_id,
-        {{ normalize_sku('sku') }} as sku,
-        recorded_at,
-        to_quantity - from_quantity as written_units
-
-    from {{ ref('stg_push__push_log') }}
-    where result = 'applied' and not is_dry_run
-
-),
-
 versions as (
 
-    -- each version: how much it changed what the SKU shows, and what it sold (the decrease since the observation
-    -- before it, less what our own writes changed there in between)
+    -- each version read: how much it changed what the SKU shows, and what it sold (its decrease net of our own
+    -- writes; a level's first observation sold nothing we saw)
     select
-        history.sku,
-        history.observed_at,
-        max(coalesce(history.available_change, history.available)) as shown_change,
-        case
-            when max(history.available_change) is null then 0  -- a level's first observation
-            else greatest(coalesce(sum(writes.written_units), 0) - max(history.available_change), 0)
-        end as sold_units
+        moves.sku,
+        moves.observed_at,
+        coalesce(moves.available_change, moves.available) as shown_change,
+        greatest(coalesce(0 - moves.net_available_change, 0), 0) as sold_units
 
-    from history
-    left join writes
+    from {{ ref('int_inventory_level_moves') }} as moves
+    left join {{ ref('mart_system_of_record') }} as record
         on
-            history.channel = writes.channel
-            and history.store_id = writes.store_id
-            and history.location_id = writes.location_id
-            and history.sku = writes.sku
-            and history.previous_observed_at < writes.recorded_at
-            and history.observed_at >= writes.recorded_at
-    group by history.level_version_sk, history.sku, history.observed_at
+            moves.channel = record.record_channel
+            and moves.store_id = record.record_store_id
+            and record.status = 'ok'
+    where
+        moves.sku is not null
+        and ('{{ mode }}' = 'pooled' or record.record_channel is not null)
+        and {{ 'true' if window_s > 0 else 'false' }}  -- push_demand_minutes 0: off, nothing to read
 
 ),
 

@@ -1,6 +1,6 @@
 -- Demand per channel store x location x SKU and UTC day, from the observed stock movements (the input of the
--- demand forecast; docs/forecasting.md). Between two observations of a level, the change in `available` less what
--- our own push wrote there in between (push log: applied, not a dry run) is a sale when it is a decrease and a
+-- demand forecast; docs/forecasting.md). Between two observations of a level, the change in `available` net of
+-- what our own push wrote there in between (int_inventory_level_moves) is a sale when it is a decrease and a
 -- restock when it is an increase; a push is neither. A day is observed when the channel store finished a levels
 -- sync that day (or a change of the series was seen that day); a day without an observation is a gap, not a day
 -- without demand: `is_observed` is false and `units_demanded` null. What left during a gap shows up in the
@@ -10,15 +10,8 @@ with
 
 changes as (
 
-    select * from {{ ref('int_inventory_level_changes') }}
+    select * from {{ ref('int_inventory_level_moves') }}
     where sku is not null
-
-),
-
-pushes as (
-
-    select * from {{ ref('stg_push__push_log') }}
-    where result = 'applied' and not is_dry_run
 
 ),
 
@@ -41,63 +34,6 @@ observed_store_days as (
 
 ),
 
-windows as (
-
-    select
-        inventory_level_sk,
-        channel,
-        store_id,
-        location_id,
-        sku,
-        observed_at,
-        available_change,
-        lag(observed_at) over (partition by inventory_level_sk order by dbt_valid_from) as previous_observed_at
-
-    from changes
-
-),
-
-pushed as (
-
-    -- what our writes moved between the previous observation of a level and this one
-    select
-        windows.inventory_level_sk,
-        windows.observed_at,
-        sum(pushes.to_quantity - pushes.from_quantity) as units_pushed
-
-    from windows
-    inner join pushes
-        on
-            windows.channel = pushes.channel
-            and windows.store_id = pushes.store_id
-            and windows.location_id = pushes.location_id
-            and windows.sku = {{ normalize_sku('pushes.sku') }}
-            and windows.previous_observed_at < pushes.recorded_at
-            and windows.observed_at >= pushes.recorded_at
-    group by windows.inventory_level_sk, windows.observed_at
-
-),
-
-moves as (
-
-    select
-        windows.channel,
-        windows.store_id,
-        windows.location_id,
-        windows.sku,
-        cast(windows.observed_at as date) as demand_date,
-        coalesce(pushed.units_pushed, 0) as units_pushed,
-        windows.available_change - coalesce(pushed.units_pushed, 0) as net_change
-
-    from windows
-    left join pushed
-        on
-            windows.inventory_level_sk = pushed.inventory_level_sk
-            and windows.observed_at = pushed.observed_at
-    where windows.available_change is not null
-
-),
-
 daily_moves as (
 
     select
@@ -105,13 +41,14 @@ daily_moves as (
         store_id,
         location_id,
         sku,
-        demand_date,
-        sum(case when net_change < 0 then 0 - net_change else 0 end) as units_demanded,
-        sum(case when net_change > 0 then net_change else 0 end) as units_restocked,
+        cast(observed_at as date) as demand_date,
+        sum(case when net_available_change < 0 then 0 - net_available_change else 0 end) as units_demanded,
+        sum(case when net_available_change > 0 then net_available_change else 0 end) as units_restocked,
         sum(units_pushed) as units_pushed
 
-    from moves
-    group by channel, store_id, location_id, sku, demand_date
+    from changes
+    where available_change is not null  -- a level's first version moved nothing
+    group by channel, store_id, location_id, sku, cast(observed_at as date)
 
 ),
 
