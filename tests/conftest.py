@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 # One definition of "in CI" and one "this test needs X" for every suite of the repo (the kit's): under CI a test
 # that lacks a part fails, elsewhere it skips, with the reason; and under CI no other skip passes either.
@@ -105,6 +107,20 @@ def run_sync(env: dict[str, str], *args: str, timeout: int = 900, check: bool = 
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
         pytest.fail(f"inventory-sync {' '.join(args)} exited {proc.returncode}:\n{tail}")
     return proc
+
+
+def run_dbt_unit_tests(env: dict[str, str], warehouse: str = "duckdb") -> None:
+    """`dbt-<warehouse>:unit-test` on a warehouse a pass has built (every build leaves the unit tests out: they test
+    our SQL, not the data), without the push settings a test may have set: each unit test names the variables it
+    depends on. Every unit test the project defines must run and pass on this adapter."""
+    clean = {k: v for k, v in env.items() if not k.startswith("INVENTORY_PUSH_")}
+    environment = [] if warehouse == "duckdb" else [f"--environment={warehouse}"]
+    proc = run_meltano(clean, *environment, "invoke", f"dbt-{warehouse}:unit-test")
+    summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", proc.stdout + proc.stderr)
+    assert summary, (proc.stdout + proc.stderr)[-2000:]
+    defined = sum(len((yaml.safe_load(p.read_text()) or {}).get("unit_tests") or [])
+                  for p in (ROOT / "transform" / "models").rglob("*.yml"))
+    assert tuple(map(int, summary.groups())) == (defined, 0, 0, 0), (proc.stdout + proc.stderr)[-2000:]
 
 
 def which(executable: str) -> str | None:

@@ -18,16 +18,13 @@ pooled (no central system; the receiving location is Magento's `default` source)
 6. A cycle with no new orders: nothing to write, every channel equals the plan, accuracy 100 %.
 7. `INVENTORY_PUSH_DEMAND_MINUTES` (dry run): each channel holds back what the SKU sold recently, counted from the
    level history without our own writes or the receipt.
-Then the project's dbt unit tests, on this warehouse (every channel's models built): the suite's one run of them,
-since `dbt-duckdb:build` leaves them out (they test our SQL, not the merchant's data).
+Then the project's dbt unit tests on this warehouse (every channel's models built): `dbt-duckdb:build` leaves them
+out (they test our SQL, not the merchant's data); the PostgreSQL and Snowflake tests run them on their adapters.
 """
 
 from __future__ import annotations
 
-import re
-
-import yaml
-from conftest import ROOT, needs_module, run_meltano, run_sync
+from conftest import needs_module, run_dbt_unit_tests, run_meltano, run_sync
 from support.duckdb_rows import duckdb_rows
 from support.shared_catalog import STORES, seeded_cases, shared_catalog, tap_env
 
@@ -183,14 +180,5 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
             STORES, expected[0] - 3)
         assert writes(servers) == before
 
-        # the dbt unit tests, without the push settings this test set: each one names the variables it depends on
-        clean = {k: v for k, v in env.items() if not k.startswith("INVENTORY_PUSH_")}
-        proc = run_meltano(clean, "invoke", "dbt-duckdb:unit-test")
-        summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", proc.stdout + proc.stderr)
-        assert summary, (proc.stdout + proc.stderr)[-2000:]
-        assert tuple(map(int, summary.groups())) == (defined_unit_tests(), 0, 0, 0)
-
-
-def defined_unit_tests() -> int:
-    return sum(len((yaml.safe_load(p.read_text()) or {}).get("unit_tests") or [])
-               for p in (ROOT / "transform" / "models").rglob("*.yml"))
+        # the dbt unit tests, on the warehouse every step above built
+        run_dbt_unit_tests(env)
