@@ -62,7 +62,6 @@ final as (
         changes.available,
         changes.available_change,
         changes.observed_at,
-        changes.previous_observed_at,
         changes.is_current,
         changes.dbt_valid_from,
         changes.dbt_valid_to,
