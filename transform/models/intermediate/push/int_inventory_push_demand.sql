@@ -12,6 +12,9 @@
 -- and a SKU we hold at 0 must not keep its buffer for ever. Once a SKU has been on sale for N minutes without
 -- selling, its buffer is 0. A unit received in the same interval as a sale hides it (restocks are rare next to
 -- sales); a level that disappears from its store keeps counting as last seen.
+-- A SKU seen on sale for less than N minutes in all (the push just turned on, a new SKU) has no N minutes to sum:
+-- its buffer is the rate it sold at while we watched it, times N minutes (rounded up). Summing the little history
+-- there is would be a buffer of a few seconds' sales, which is how a push's first minutes oversold.
 {%- set mode = push_mode() %}
 {%- set window_s = (mart_number('push_demand_minutes') | float * 60) | int %}
 
@@ -61,6 +64,7 @@ intervals as (
         sku,
         observed_at as started_at,
         coalesce(lead(observed_at) over (partition by sku order by observed_at), {{ mart_as_of() }}) as ended_at,
+        lead(observed_at) over (partition by sku order by observed_at) is not null as is_watched,
         sum(shown_change) over (partition by sku order by observed_at rows unbounded preceding) as shown,
         coalesce(lead(sold_units) over (partition by sku order by observed_at), 0) as sold_units
 
@@ -96,14 +100,33 @@ latest as (
 
 ),
 
+summed as (
+
+    -- what the SKU sold in its latest N minutes on sale; seconds_on_sale below N means that is all its history,
+    -- and watched_seconds is the part of it that ends at an observation (the last interval's sales are not seen yet)
+    select
+        sku,
+        sum(sold_units) as sold_units,
+        sum(seconds) as seconds_on_sale,
+        sum(case when is_watched then seconds else 0 end) as watched_seconds
+
+    from latest
+    group by sku
+
+),
+
 final as (
 
     select
         sku,
-        cast(sum(sold_units) as integer) as demand_units
+        cast(sold_units as integer) as sold_units,
+        cast(seconds_on_sale as integer) as seconds_on_sale,
+        cast(case
+            when seconds_on_sale >= {{ window_s }} or sold_units = 0 then sold_units
+            else ceil(sold_units * {{ window_s }}.0 / greatest(watched_seconds, 1))
+        end as integer) as demand_units
 
-    from latest
-    group by sku
+    from summed
 
 )
 
