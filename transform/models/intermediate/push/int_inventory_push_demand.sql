@@ -122,7 +122,7 @@ final as (
         cast(sold_units as integer) as sold_units,
         cast(seconds_on_sale as integer) as seconds_on_sale,
         cast(case
-            when seconds_on_sale >= {{ window_s }} or sold_units = 0 then sold_units
+            when seconds_on_sale >= {{ window_s }} then sold_units
             else ceil(sold_units * {{ window_s }}.0 / greatest(watched_seconds, 1))
         end as integer) as demand_units
 
