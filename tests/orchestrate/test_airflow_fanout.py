@@ -7,7 +7,8 @@ LocalExecutor (the whole story):
    the loads' assets, builds the mart. Each store's raw levels equal its ground truth and the mart equals the
    union of the stores' truths; Meltano's state (in PostgreSQL) has one id per store with its own bookmarks.
 2. Task windows: stores overlap, one store never overlaps itself, no pool ever holds more tasks than its slots
-   (the test's pools are smaller than the stores: 2 Shopify slots for 3 stores, 1 BigCommerce slot for 2).
+   (the test's pools are smaller than the stores: 2 Shopify slots for 3 stores, 1 BigCommerce slot for 2), and
+   the Shopify pool fills (its sandbox answers slowly at deploy, so the first sync outlasts the queueing).
 3. Stock moves in one Shopify and one BigCommerce store; every store DAG runs again: only that Shopify store's
    moved levels are read again (the others' bookmarks hold), every store equals its truth, and the dbt DAG
    rebuilds the mart; dbt starts at least the configured interval apart.
@@ -41,6 +42,7 @@ AIRFLOW_BIN = ROOT / ".meltano" / "utilities" / "airflow" / "venv" / "bin" / "ai
 FANOUT, STORES = sandbox_stores.load()
 ITEMS = 30 if IN_CI else 100
 INTERVAL_S = 20  # the dbt DAG's interval in these tests
+SLOW_ANSWERS, SLOW_MS = 12, 2500  # the first Shopify answers at deploy (see test_five_stores_on_local_executor)
 TRANSFORM = "inventory-transform"
 
 
@@ -116,6 +118,10 @@ def test_five_stores_on_local_executor(tmp_path: Path, database) -> None:
         airflow = airflow_for(tmp_path, database, "LocalExecutor",
                               {"shopify": shopify, "bigcommerce": bigcommerce}, pools)
         stack.callback(drop, airflow)
+        # A small store syncs in seconds, less than the scheduler can take to queue the next store, so the pool
+        # would fill only by luck. Slow Shopify's first answers: the first sync is still running when the others
+        # are queued, and the pool's two slots must be taken at once.
+        shopify.add_fault("latency", count=SLOW_ANSWERS, delay_ms=SLOW_MS)
         airflow.start()
         airflow.wait_ready()
         airflow.wait_dags(store_dags | {TRANSFORM})
@@ -124,6 +130,7 @@ def test_five_stores_on_local_executor(tmp_path: Path, database) -> None:
         for dag in sorted(store_dags):
             airflow.wait_runs(dag, 1)
         first = sync_windows(airflow)
+        shopify.clear_faults()
         wait_mart_after(airflow, max(w["end"] for w in first))
         rows = database.rows
         counts = assert_channel_equals_stores(rows, shopify, SHOPIFY, shopify_names)
