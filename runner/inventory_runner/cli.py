@@ -6,9 +6,10 @@
 
 One pass: each extractor -> the warehouse's loader (a failing channel does not stop the others: the blocks
 after it run in a new `meltano run`), then `dbt build` on what loaded, with `--push` then `inventory-push` on the
-plan just built, then source freshness and the alerts,
-which always run and are told which sources are down. The exit status says whether anything failed; the last
-line says what. `--for 45` repeats the pass back to back for 45 seconds (the one-minute cron line).
+plan just built (in the build's `meltano run`). `--for 45` repeats the pass back to back for 45 seconds (the
+one-minute cron line). After the last pass (the only one without `--for`, or the first that fails): source
+freshness and the alerts, which always run and are told which sources are down, so a cron tick alerts once. The
+exit status says whether anything failed; the last line says what.
 
 `--forecast` is the daily step instead of a pass (docs/forecasting.md): the demand history, forecast and reorder
 suggestions (dbt tag forecast, which the every-minute build never reaches): `dbt-<warehouse>-forecast:build` on
@@ -82,12 +83,13 @@ class Runner:
         self.loader = f"target-{args.warehouse}"
         self.dbt = f"dbt-{args.warehouse}"
 
-    def meltano(self, blocks: list[str], *, state: bool = False, env: dict[str, str] | None = None) -> meltano.Result:
+    def meltano(self, blocks: list[str], *, state: bool = False, env: dict[str, str] | None = None,
+                on_block=None) -> meltano.Result:
         # --force: the lock proves no other pass is alive, so a run a crash left "running" must not block us.
         options = ("--force", f"--state-id-suffix={self.suffix}",
                    *(["--full-refresh"] if self.args.full_refresh else [])) if state else ()
         return meltano.run(self.root, self.args.environment, blocks, options=options,
-                           env={**os.environ, **(env or {})}, pass_fds=(self.lock_fd,))
+                           env={**os.environ, **(env or {})}, pass_fds=(self.lock_fd,), on_block=on_block)
 
     def once(self) -> Pass:
         run = Pass(self.args.environment, self.args.warehouse, _now(), state_id_suffix=self.suffix)
@@ -101,14 +103,23 @@ class Runner:
                                               f"({source.plugin.upper().replace('-', '_')}_{source.setting.upper()})")
         build = Step("dbt build")
         run.steps.append(build)
+        push = Step("push") if self.args.push else None
 
-        # Each extractor -> loader, then dbt build; the blocks after a failed one run again in a new meltano run.
+        # Each extractor -> loader, then dbt build (and the push, in the same `meltano run`: no start-up between
+        # the plan and its write); the blocks after a failed one run again in a new meltano run.
         check = [f"warehouse-check:{self.args.warehouse}"] if self.args.warehouse != "duckdb" else []
         pending = [s for s in self.sources if steps[s.plugin].status != "failed"]
-        blocks = [*check, *(f"{s.plugin} {self.loader}" for s in pending), f"{self.dbt}:build"]
+        blocks = [*check, *(f"{s.plugin} {self.loader}" for s in pending), f"{self.dbt}:build",
+                  *(["inventory-push"] if push else [])]
         owners: list[Step | None] = [None] * len(check) + [steps[s.plugin] for s in pending] + [build]
+        owners += [push] if push else []
+
+        def completed(index: int, block: meltano.Block) -> None:
+            if owners[index] is build and block.ok:
+                say("mart rebuilt")  # what a change waits for: the freshness benchmark reads this line
+
         while blocks:
-            result = self.meltano(" ".join(blocks).split(), state=True)
+            result = self.meltano(" ".join(blocks).split(), state=True, on_block=completed)
             for index, step in enumerate(owners):
                 block = result.blocks.get(index)
                 if block is None:
@@ -122,18 +133,23 @@ class Runner:
             reached = max(result.blocks, default=-1)
             if reached < 0:  # meltano failed before any block: every block left is failed, with its line
                 for step in owners:
-                    if step is not None:
+                    if step is not None and step is not push:
                         step.status, step.error = "failed", result.error(-1)
                 break
+            if build.status == "failed":  # never push a plan the build failed to refresh
+                break
             blocks, owners = blocks[reached + 1:], owners[reached + 1:]
-
-        if build.status == "ok":
-            say("mart rebuilt")  # what a change waits for: the freshness benchmark reads this line
-        if self.args.push:
-            run.steps.append(self.push(build))
-        # Freshness, then the alerts, which always run and hear which sources are down.
+        if push is not None:
+            run.steps.append(self.settle_push(push, build))
         status_file = self.status_path()
+        run.finished_at = _now()
         self.write_status(run, status_file)
+        return run
+
+    def check(self, run: Pass) -> None:
+        """Source freshness, then the alerts, which always run and hear which sources are down (the pass's
+        status file). Once per invocation, after its last pass: a cron tick alerts once, not once a pass."""
+        status_file = self.status_path()
         fresh = Step("freshness")
         alerts = Step("alerts")
         run.steps += [fresh, alerts]
@@ -152,7 +168,6 @@ class Runner:
                 _settle(alerts, result, 1)
         run.finished_at = _now()
         self.write_status(run, status_file)
-        return run
 
     def forecast(self) -> Pass:
         """The daily forecast step: dbt's forecast models (tag forecast), on PostgreSQL then the inventory-forecast
@@ -199,19 +214,16 @@ class Runner:
         self.write_status(run, self.status_path())
         return run
 
-    def push(self, build: Step) -> Step:
-        """`inventory-push` on the plan this pass built (dry run unless its `apply` setting says to write); never
-        on a plan the build failed to refresh. A guard's refusal is not a failure of the pass: the push recorded
-        it in push.push_runs and the alerts raise it."""
-        step = Step("push")
+    @staticmethod
+    def settle_push(step: Step, build: Step) -> Step:
+        """The push's step after the build's `meltano run`: it ran on the plan this pass built (dry run unless its
+        `apply` setting says to write), and never on a plan the build failed to refresh. A guard's refusal is not
+        a failure of the pass: the push recorded it in push.push_runs and the alerts raise it."""
         if build.status != "ok":
-            step.error = "the plan was not rebuilt"
-            return step
-        result = self.meltano(["inventory-push"])
-        _settle(step, result, 0)
-        if step.status == "failed" and step.error.startswith(REFUSED):
+            step.status, step.error = "not run", "the plan was not rebuilt"
+        elif step.status == "failed" and step.error.startswith(REFUSED):
             step.status, step.error = "refused", step.error.removeprefix(REFUSED)
-        if step.status == "ok":
+        elif step.status == "ok":
             say("pushed")
         return step
 
@@ -364,7 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         started = time.monotonic()
         try:
-            run = runner.forecast() if args.forecast else runner.once()
+            if args.forecast:
+                run, last = runner.forecast(), True
+            else:
+                run = runner.once()
+                last = bool(run.failed) or time.monotonic() - began >= args.seconds
+                if last:  # freshness and the alerts: after the invocation's last pass (a failed one is last)
+                    runner.check(run)
         except WarehouseDown as exc:
             say(f"the {args.warehouse} warehouse is not usable, nothing was loaded: {exc}", "error")
             return 2
@@ -373,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             say(line, "error")
             return 1
         say(line)
-        if time.monotonic() - began >= args.seconds:
+        if last:
             return 0
 
 

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,9 +61,11 @@ class Result:
 
 
 def run(project_root: Path, environment: str, blocks: list[str], *, options: tuple[str, ...] = (),
-        env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = ()) -> Result:
+        env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = (),
+        on_block: Callable[[int, Block], None] | None = None) -> Result:
     """`meltano --environment=ENV run OPTIONS BLOCKS...`; its log is printed to our stderr as it comes.
-    ``blocks`` are Meltano's words: a block `tap target` is two of them, and its index counts once."""
+    ``blocks`` are Meltano's words: a block `tap target` is two of them, and its index counts once.
+    ``on_block(index, block)`` hears each block as it completes, while the run goes on."""
     command = [executable(), "--log-format=json", f"--environment={environment}", "run", *options, *blocks]
     plugins = _block_plugins(blocks)
     result = Result()
@@ -71,7 +74,11 @@ def run(project_root: Path, environment: str, blocks: list[str], *, options: tup
                           pass_fds=pass_fds) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
+            completed = len(result.blocks)
             sys.stderr.write(read_line(result, line, plugins))
+            if on_block is not None and len(result.blocks) > completed:
+                index = max(result.blocks)
+                on_block(index, result.blocks[index])
     result.exit_code = proc.returncode
     sys.stderr.flush()
     return result

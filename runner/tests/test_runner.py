@@ -177,14 +177,21 @@ def test_a_held_lock_skips_the_tick_with_a_line(tmp_path, fake) -> None:
 
 
 def test_back_to_back_passes_until_the_time_is_up_and_stop_at_a_failure(tmp_path, fake) -> None:
+    """Passes back to back; freshness and the alerts once, after the last pass (or the first that fails)."""
     proc = sync(tmp_path, fake, "--for", "3")
     assert proc.returncode == 0, proc.stderr
     passes = [line for line in proc.stderr.splitlines() if "inventory-sync: pass finished" in line]
-    assert len(passes) >= 2 and len(calls(tmp_path)) == 2 * len(passes)
+    made = [blocks_of(c) for c in calls(tmp_path)]
+    assert len(passes) >= 2 and len(made) == len(passes) + 1
+    assert made[-1] == ["dbt-duckdb:freshness", "inventory-alerts"]
+    assert all(blocks[-1] == "dbt-duckdb:build" for blocks in made[:-1])
+    assert passes[-1].endswith("dbt build ok; freshness ok; alerts ok")
+    assert all(line.endswith("dbt build ok") for line in passes[:-1])
     (tmp_path / "calls.jsonl").unlink()
     failing = sync(tmp_path, fake, "--for", "30", fail={"tap-magento-inventory target-duckdb": "boom"})
     assert failing.returncode == 1
     assert len([line for line in failing.stderr.splitlines() if "pass finished" in line]) == 1
+    assert blocks_of(calls(tmp_path)[-1]) == ["dbt-duckdb:freshness", "inventory-alerts"]  # the failure is heard
 
 
 def test_a_failed_block_is_told_by_its_plugins_own_line() -> None:
