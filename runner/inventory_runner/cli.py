@@ -31,6 +31,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,8 +51,8 @@ def say(message: str, level: str = "info") -> None:
 
 @dataclass
 class Step:
-    name: str  # a source plugin, or dbt build / freshness / alerts
-    status: str = "not run"  # ok | failed | not run
+    name: str  # a source plugin, or dbt build / push / freshness / alerts
+    status: str = "not run"  # ok | failed | refused (the push, by a guard) | not run
     error: str = ""
     channel: str | None = None
     store: str | None = None
@@ -84,7 +85,7 @@ class Runner:
         self.dbt = f"dbt-{args.warehouse}"
 
     def meltano(self, blocks: list[str], *, state: bool = False, env: dict[str, str] | None = None,
-                on_block=None) -> meltano.Result:
+                on_block: Callable[[int, meltano.Block], None] | None = None) -> meltano.Result:
         # --force: the lock proves no other pass is alive, so a run a crash left "running" must not block us.
         options = ("--force", f"--state-id-suffix={self.suffix}",
                    *(["--full-refresh"] if self.args.full_refresh else [])) if state else ()
