@@ -5,12 +5,11 @@
     inventory-sync --forecast [--warehouse ...] [--environment ENV]
 
 One pass: each extractor -> the warehouse's loader (a failing channel does not stop the others: the blocks
-after it run in a new `meltano run`), then `dbt build` on what loaded. With `--push` the pass builds only the push
-plan and what it is built from (`dbt-<warehouse>:build-push-plan`), then runs `inventory-push` on it in the same
-`meltano run`. `--for 45` repeats the pass back to back for 45 seconds (the one-minute cron line). After the last
-pass (the only one without `--for`, or the first that fails): with `--push` the rest of the mart
-(`build-after-push`), then source freshness and the alerts, which always run and are told what failed, so a cron
-tick alerts once. The exit status says whether anything failed; the last line says what.
+after it run in a new `meltano run`), then `dbt build` on what loaded, with `--push` then `inventory-push` on the
+plan just built (in the build's `meltano run`). `--for 45` repeats the pass back to back for 45 seconds (the
+one-minute cron line). After the last pass (the only one without `--for`, or the first that fails): source
+freshness and the alerts, which always run and are told which sources are down, so a cron tick alerts once. The
+exit status says whether anything failed; the last line says what.
 
 `--forecast` is the daily step instead of a pass (docs/forecasting.md): the demand history, forecast and reorder
 suggestions (dbt tag forecast, which the every-minute build never reaches): `dbt-<warehouse>-forecast:build` on
@@ -52,7 +51,7 @@ def say(message: str, level: str = "info") -> None:
 
 @dataclass
 class Step:
-    name: str  # a source plugin, or dbt build / push / dbt build after push / freshness / alerts
+    name: str  # a source plugin, or dbt build / push / freshness / alerts
     status: str = "not run"  # ok | failed | refused (the push, by a guard) | not run
     error: str = ""
     channel: str | None = None
@@ -111,16 +110,14 @@ class Runner:
         # the plan and its write); the blocks after a failed one run again in a new meltano run.
         check = [f"warehouse-check:{self.args.warehouse}"] if self.args.warehouse != "duckdb" else []
         pending = [s for s in self.sources if steps[s.plugin].status != "failed"]
-        # With the push, the pass builds only what the push reads; check() builds the rest of the mart.
-        building = [f"{self.dbt}:build-push-plan", "inventory-push"] if push else [f"{self.dbt}:build"]
-        blocks = [*check, *(f"{s.plugin} {self.loader}" for s in pending), *building]
+        blocks = [*check, *(f"{s.plugin} {self.loader}" for s in pending), f"{self.dbt}:build",
+                  *(["inventory-push"] if push else [])]
         owners: list[Step | None] = [None] * len(check) + [steps[s.plugin] for s in pending] + [build]
         owners += [push] if push else []
 
         def completed(index: int, block: meltano.Block) -> None:
             if owners[index] is build and block.ok:
-                # what a change waits for: the freshness benchmark reads this line
-                say("push plan rebuilt" if push else "mart rebuilt")
+                say("mart rebuilt")  # what a change waits for: the freshness benchmark reads this line
 
         while blocks:
             result = self.meltano(" ".join(blocks).split(), state=True, on_block=completed)
@@ -151,29 +148,25 @@ class Runner:
         return run
 
     def check(self, run: Pass) -> None:
-        """Once per invocation, after its last pass (a cron tick alerts once, not once a pass): with the push, the
-        rest of the mart its passes left out (not after a failed build); then source freshness, then the alerts,
-        which always run and hear what failed (the status file). A failed block does not stop those after it:
-        they run in a new `meltano run`, after the status file says what failed."""
+        """Source freshness, then the alerts, which always run and hear which sources are down (the pass's
+        status file). Once per invocation, after its last pass: a cron tick alerts once, not once a pass."""
         status_file = self.status_path()
-        todo: list[tuple[str, Step]] = []
-        if self.args.push and not any(s.name == "dbt build" and s.status == "failed" for s in run.steps):
-            todo.append((f"{self.dbt}:build-after-push", Step("dbt build after push")))
-        todo.append((f"{self.dbt}:freshness", Step("freshness")))
+        fresh = Step("freshness")
         alerts = Step("alerts")
-        run.steps += [step for _, step in todo] + [alerts]
+        run.steps += [fresh, alerts]
+        alert_env = {"INVENTORY_ALERTS_RUN_STATUS": str(status_file)}
         if self.args.warehouse == "snowflake":  # inventory-alerts reads DuckDB and PostgreSQL marts only
+            result = self.meltano([f"{self.dbt}:freshness"])
+            _settle(fresh, result, 0)
             alerts.error = "alerts are not available on Snowflake"
         else:
-            todo.append(("inventory-alerts", alerts))
-        while todo:
-            result = self.meltano([block for block, _ in todo], env={"INVENTORY_ALERTS_RUN_STATUS": str(status_file)})
-            reached = max(result.blocks, default=0)  # meltano failing before any block fails the first
-            for index, (_, step) in enumerate(todo[:reached + 1]):
-                _settle(step, result, index)
-            todo = todo[reached + 1:]
-            if todo:
-                self.write_status(run, status_file)
+            result = self.meltano([f"{self.dbt}:freshness", "inventory-alerts"], env=alert_env)
+            _settle(fresh, result, 0)
+            if 1 not in result.blocks:  # freshness failed (a stale source is an error): alerts on their own
+                result = self.meltano(["inventory-alerts"], env=alert_env)
+                _settle(alerts, result, 0)
+            else:
+                _settle(alerts, result, 1)
         run.finished_at = _now()
         self.write_status(run, status_file)
 

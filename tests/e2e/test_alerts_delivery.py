@@ -242,19 +242,3 @@ def test_a_source_down_and_a_wrong_record_store_are_one_alert_each(tmp_path) -> 
         status.unlink()  # no status to read (alerts run on their own): nothing is resolved or raised from it
         proc = send(env)
         assert len(smtp.mails) == 2 and "no inventory-sync status at" in proc.stderr
-
-
-def test_each_failed_dbt_build_step_is_a_source_down_of_its_own(tmp_path) -> None:
-    """With `--push` the mart is built in two steps (the plan's in each pass, the rest after the last): a failure of
-    either says which one, and a step that did not fail raises nothing."""
-    conditions = needs_module("inventory_alerts.conditions", "the alerts utility: run scripts/setup.sh")
-    settings = needs_module("inventory_alerts.settings", "the alerts utility: run scripts/setup.sh")
-    status = tmp_path / "run-status.json"
-    status.write_text(json.dumps({"sources": [], "steps": [
-        {"name": "dbt build", "status": "ok"}, {"name": "push", "status": "ok"},
-        {"name": "dbt build after push", "status": "failed", "error": "Failure in model fct_oversell_risk"},
-        {"name": "freshness", "status": "failed", "error": "stale"}]}))
-    found = conditions.sources_down(settings.Settings(run_status=str(status)))
-    assert [(c.key, c.summary) for c in found] == [
-        ("source_down|dbt build after push",
-         "the mart was not rebuilt: dbt build after push failed: Failure in model fct_oversell_risk")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import STORE_ITEMS, needs_module, run_dbt_unit_tests, run_meltano, run_sync
+from conftest import STORE_ITEMS, needs_module, run_dbt_unit_tests, run_sync
 from support import postgres
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
@@ -34,9 +34,6 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, database) -> None:
                             database.rows, stores, STORE_ITEMS, after_first_sync=state_is_in_postgres,
                             warehouse_only=True)
         run_dbt_unit_tests(env, "postgres")  # our SQL on this adapter (every build leaves them out)
-        # the two halves of the mart that `inventory-sync --push` builds, through dbt itself (no wrapper)
-        for half in ("build-push-plan", "build-after-push"):
-            run_meltano(env, "--environment=postgres", "invoke", f"dbt-postgres:{half}")
 
 
 # ---------------------------------------------------------------------------------------------- clear errors

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STORE_ITEMS, needs, needs_module, run_dbt_unit_tests, run_meltano, run_sync
+from conftest import ROOT, STORE_ITEMS, needs_module, needs, run_dbt_unit_tests, run_sync
 from support.mart import offline_tap_env, sandboxes, tap_env
 from support.scenario import sync_then_reconcile
 from support.snowflake import emulator as snowflake_emulator
@@ -48,9 +48,6 @@ def test_sync_then_reconcile_equals_ground_truth(meltano_env, emulator) -> None:
         sync_then_reconcile(run, emulator.rows, stores, STORE_ITEMS, warehouse_only=True,
                             fold_moves_into_reconcile=True)
         run_dbt_unit_tests(env, "snowflake")  # our SQL on this adapter (every build leaves them out)
-        # the two halves of the mart that `inventory-sync --push` builds, through dbt itself (no wrapper)
-        for half in ("build-push-plan", "build-after-push"):
-            run_meltano(env, "--environment=snowflake", "invoke", f"dbt-snowflake:{half}")
 
 
 # ------------------------------------------------------------------------------- incremental strategies

@@ -208,10 +208,9 @@ def sources_down(settings: Settings) -> list[Condition] | None:
         found.append(Condition("source_down", f"source_down|{source.get('channel')}|{source.get('store')}", "down",
                                f"{where} did not load ({source['name']}): {source.get('error') or 'failed'}"))
     for step in status.get("steps", []):
-        # "dbt build", or with the push "dbt build after push" (the part of the mart its passes leave out)
-        if step.get("name", "").startswith("dbt build") and step.get("status") == "failed":
-            found.append(Condition("source_down", f"source_down|{step['name']}", "down",
-                                   f"the mart was not rebuilt: {step['name']} failed: {step.get('error') or 'failed'}"))
+        if step.get("name") == "dbt build" and step.get("status") == "failed":
+            found.append(Condition("source_down", "source_down|dbt build", "down",
+                                   f"the mart was not rebuilt: dbt build failed: {step.get('error') or 'failed'}"))
     return found
 
 
