@@ -11,9 +11,8 @@
 -- before it ran out, not by the nothing it could sell while out. In pooled mode that needs a receiving location
 -- (push_receiving_location): the channel store holding it shows the whole pool, so a SKU shows 0 everywhere only
 -- when its pool is empty. Without one every channel holds the buffer back, a SKU we hold at 0 would keep its buffer
--- for ever, and every minute counts. Once a SKU has been on sale for N minutes without selling, its buffer is 0. A
--- unit received in the same interval as a sale hides it (restocks are rare next to sales); a level that disappears
--- from its store keeps counting as last seen.
+-- for ever, and every minute counts. Once a SKU has been on sale for N minutes without selling, its buffer is 0. A unit received in the same interval as a sale hides it (restocks are rare next to
+-- sales); a level that disappears from its store keeps counting as last seen.
 -- A SKU seen on sale for less than N minutes in all (the push just turned on, a new SKU) has no N minutes to sum:
 -- its buffer is the rate it sold at while we watched it, times N minutes (rounded up). Summing the little history
 -- there is would be a buffer of a few seconds' sales, which is how a push's first minutes oversold.

@@ -8,9 +8,8 @@
 -- buffer (int_inventory_push_demand: what it sells everywhere in push_demand_minutes; 0 while that is 0). The demand
 -- buffer is held back by every channel store but the one that sells the SKU's last units: in system_of_record mode
 -- the record (never written), in pooled mode the channel store holding the receiving location
--- (push_receiving_location), which shows the pool. So the last units are on sale in one place rather than on every
--- channel at once, and a SKU the other channels hold back is still sold. In pooled mode that place hears of the
--- other channels' sales only at their next sync (there is no order feed), so it can still oversell them.
+-- (push_receiving_location), which shows the pool. So the last units are on sale in one place, where no sale on
+-- another channel can oversell them, and a SKU held back everywhere else is still sold.
 -- Spread over locations: one push location per channel store and SKU (push_locations names it per channel, else the
 -- lowest location id, as text, among the SKU's sellable levels) holds the target minus what the channel's other
 -- sellable locations show, never below 0. The others, by setting push_other_locations: `leave` (default) keeps them
