@@ -16,9 +16,8 @@ pooled (no central system; the receiving location is Magento's `default` source)
 5. Orders on Shopify and BigCommerce, one on Magento, stock received at the receiving location; the next cycle
    takes every sale off the pool and adds the receipt, and writes every channel to it.
 6. A cycle with no new orders: nothing to write, every channel equals the plan, accuracy 100 %.
-7. `INVENTORY_PUSH_DEMAND_MINUTES` (dry run): each channel but the receiving location's holds back what the SKU sells
-   in that time, counted from the level history without our own writes or the receipt (scaled up from the few
-   minutes of history there is).
+7. `INVENTORY_PUSH_DEMAND_MINUTES` (dry run): each channel holds back what the SKU sells in that time, counted from
+   the level history without our own writes or the receipt (scaled up from the few minutes of history there is).
 Then the project's dbt unit tests on this warehouse (every channel's models built): `dbt-duckdb:build` leaves them
 out (they test our SQL, not the merchant's data); the PostgreSQL and Snowflake tests run them on their adapters.
 """
@@ -169,8 +168,7 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         assert_channels_equal_the_plan(rows, servers)
         assert accuracy(rows) == 1.0
 
-        # 7. the demand buffer (a dry run): every channel but Magento, whose store holds the receiving location and
-        # sells the last units, holds back what the SKU sells in an hour. x sold 3
+        # 7. the demand buffer (a dry run): every channel holds back what the SKU sells in an hour. x sold 3
         # (2 on Shopify, 1 on BigCommerce) and y 1; our own writes since (every channel lowered to the pool, z
         # raised by the receipt) are not sales, nor is the receipt. The history is minutes long, not an hour, so
         # the buffer is the rate seen so far times an hour: more than was sold
@@ -181,8 +179,8 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         assert demand[x]["seconds_on_sale"] < 3600 and demand[x]["demand_units"] > 3
         assert demand[y]["demand_units"] > 1 and demand.get(z, {}).get("demand_units", 0) == 0
         plan = rows("select * from analytics.fct_inventory_push_plan")
-        assert {r["channel"]: r["target_quantity"] for r in plan if r["normalized_sku"] == x} == {
-            **dict.fromkeys(STORES, max(expected[0] - demand[x]["demand_units"], 0)), "magento": expected[0]}
+        assert {r["channel"]: r["target_quantity"] for r in plan if r["normalized_sku"] == x} == dict.fromkeys(
+            STORES, max(expected[0] - demand[x]["demand_units"], 0))
         assert writes(servers) == before
 
         # the dbt unit tests, on the warehouse every step above built

@@ -81,9 +81,3 @@
         1 = 0
     )
 {%- endmacro %}
-
-{% macro push_receives_stock() -%}
-    {#- True when pooled mode knows where stock is received (setting push_receiving_location is set): the channel
-        store holding that location then sells a SKU's last units (fct_inventory_push_plan). -#}
-    {{ return(push_channel_entries('push_receiving_location') | length > 0) }}
-{%- endmacro %}

@@ -5,20 +5,18 @@
 --   system_of_record  the record store's decreases (it receives every channel's orders; the push never writes it)
 --   pooled            every channel store's decreases net of our own applied writes (int_inventory_level_moves:
 --                     a level we lowered from 9 to 5 and then saw at 4 sold 1)
--- "On sale" is what keeps the buffer honest about demand it could not see. The time the SKU showed 0 everywhere
--- (the record at every location; in pooled mode every channel store) does not count: the buffer is what sold in the
--- SKU's last N minutes on sale, however long ago, so a SKU restocked after an hour at 0 is held back by what it sold
--- before it ran out, not by the nothing it could sell while out. In pooled mode that needs a receiving location
--- (push_receiving_location): the channel store holding it shows the whole pool, so a SKU shows 0 everywhere only
--- when its pool is empty. Without one every channel holds the buffer back, a SKU we hold at 0 would keep its buffer
--- for ever, and every minute counts. Once a SKU has been on sale for N minutes without selling, its buffer is 0. A unit received in the same interval as a sale hides it (restocks are rare next to
+-- "On sale" is what keeps the buffer honest about demand it could not see. In system_of_record mode the time the
+-- SKU's record showed 0 at every location does not count: the buffer is what sold in the SKU's last N minutes on
+-- sale, however long ago, so a SKU restocked after an hour at 0 is held back by what it sold before it ran out, not
+-- by the nothing it could sell while out. Pooled mode counts every minute: there the channels show what we write,
+-- and a SKU we hold at 0 must not keep its buffer for ever. Once a SKU has been on sale for N minutes without
+-- selling, its buffer is 0. A unit received in the same interval as a sale hides it (restocks are rare next to
 -- sales); a level that disappears from its store keeps counting as last seen.
 -- A SKU seen on sale for less than N minutes in all (the push just turned on, a new SKU) has no N minutes to sum:
 -- its buffer is the rate it sold at while we watched it, times N minutes (rounded up). Summing the little history
 -- there is would be a buffer of a few seconds' sales, which is how a push's first minutes oversold.
 {%- set mode = push_mode() %}
 {%- set window_s = (mart_number('push_demand_minutes') | float * 60) | int %}
-{%- set every_minute_counts = mode == 'pooled' and not push_receives_stock() %}
 
 with
 
@@ -81,7 +79,7 @@ on_sale as (
         {{ dbt.datediff('started_at', 'ended_at', 'second') }} as seconds
 
     from intervals
-    where {{ 'true' if every_minute_counts else 'shown > 0' }}
+    where {{ 'true' if mode == 'pooled' else 'shown > 0' }}
 
 ),
 

@@ -5,11 +5,7 @@
 --   system_of_record  the record's sellable quantity (record_channel, record_store_id), on every other channel store
 --   pooled            the SKU's pool (int_inventory_push_pool), on every channel store
 -- minus the channel's buffer, never below 0: push_buffer (units, or a percent rounded up) plus the SKU's demand
--- buffer (int_inventory_push_demand: what it sells everywhere in push_demand_minutes; 0 while that is 0). The demand
--- buffer is held back by every channel store but the one that sells the SKU's last units: in system_of_record mode
--- the record (never written), in pooled mode the channel store holding the receiving location
--- (push_receiving_location), which shows the pool. So the last units are on sale in one place, where no sale on
--- another channel can oversell them, and a SKU held back everywhere else is still sold.
+-- buffer (int_inventory_push_demand: what it sells everywhere in push_demand_minutes; 0 while that is 0).
 -- Spread over locations: one push location per channel store and SKU (push_locations names it per channel, else the
 -- lowest location id, as text, among the SKU's sellable levels) holds the target minus what the channel's other
 -- sellable locations show, never below 0. The others, by setting push_other_locations: `leave` (default) keeps them
@@ -96,19 +92,6 @@ record_sync as (
 
 ),
 
-receiving_stores as (
-
-    -- pooled mode: the channel stores that hold the SKU at the receiving location sell its last units
-    select distinct
-        channel,
-        store_id,
-        sku
-
-    from levels
-    where is_receiving
-
-),
-
 pools as (
 
     select distinct
@@ -143,10 +126,7 @@ sources as (
         case
             when '{{ mode }}' = 'pooled' then pools.pool_quantity else record_quantities.record_quantity
         end as source_quantity,
-        case
-            when '{{ mode }}' = 'pooled' and receiving_stores.sku is not null then 0
-            else coalesce(demand.demand_units, 0)
-        end as demand_units
+        coalesce(demand.demand_units, 0) as demand_units
 
     from channel_skus
     left join record_quantities
@@ -155,11 +135,6 @@ sources as (
         on channel_skus.sku = pools.sku
     left join demand
         on channel_skus.sku = demand.sku
-    left join receiving_stores
-        on
-            channel_skus.channel = receiving_stores.channel
-            and channel_skus.store_id = receiving_stores.store_id
-            and channel_skus.sku = receiving_stores.sku
 
 ),
 
