@@ -14,9 +14,12 @@ list them under `GET /_sandbox/scenario`). The user's scheduled pass, `inventory
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 
+import duckdb
 import pytest
-from conftest import IN_CI, needs_module, run_meltano, run_sync
+from conftest import IN_CI, ROOT, meltano_bin, needs_module, run_meltano, run_sync
 from support.duckdb_rows import duckdb_rows
 from support.shared_catalog import assert_marts_flag_seeded_cases, seeded_cases, shared_catalog, tap_env
 
@@ -76,6 +79,26 @@ def test_marts_flag_exactly_the_seeded_cases(meltano_env) -> None:
         assert {(r["skus_compared"], r["skus_accurate"]) for r in runs} == {(compared, accurate)}
         days = rows("select * from analytics.mart_inventory_accuracy where grain = 'day'")
         assert len(days) == len({r["period_start"].date() for r in runs})
+
+        # A model checks its not-null columns in one data test (transform/tests/generic/not_null_columns.sql):
+        # a null in any of them fails it, with the rows it found. One level loses its quantity, one location its
+        # flag; the mart's tests, run again, fail those two models' tests and only those.
+        with duckdb.connect(env["WAREHOUSE_PATH"]) as con:
+            con.execute("update analytics.fct_inventory_levels set available = null "
+                        "where inventory_level_sk = (select min(inventory_level_sk) from analytics.fct_inventory_levels)")
+            con.execute("update analytics.dim_locations set is_active = null "
+                        "where location_sk = (select min(location_sk) from analytics.dim_locations)")
+        proc = subprocess.run([str(meltano_bin()), "invoke", "dbt-duckdb", "test", "--select",
+                               "fct_inventory_levels dim_locations", "--exclude-resource-type", "unit_test"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+                              stdin=subprocess.DEVNULL, check=False)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode != 0, output[-3000:]
+        failed = sorted(re.findall(r"Failure in test (\S+)", output))
+        assert len(failed) == 2, output[-3000:]
+        assert failed[0].startswith("not_null_columns_dim_locations_"), failed
+        assert failed[1].startswith("not_null_columns_fct_inventory_levels_"), failed
+        assert output.count("Got 1 result, configured to fail if != 0") == 2, output[-3000:]
 
 
 def set_everywhere(servers, sku: str, quantity: int) -> None:
