@@ -7,8 +7,9 @@ running" check is not atomic: the orchestrator keeps one run per store), retries
 its platform's pool (orchestrate/pools.json) and queue (Celery), updating its platform's raw-schema asset.
 
 One dbt DAG (`inventory-transform`): scheduled on those assets, so it runs when any store has loaded; its task
-`hold` keeps each run open until INVENTORY_TRANSFORM_INTERVAL_SECONDS after the run started, and with
-`max_active_runs=1` the loads that land meanwhile queue exactly one next run: dbt runs at most once per interval.
+`hold` keeps each run open until dbt has finished and INVENTORY_TRANSFORM_INTERVAL_SECONDS have passed since its
+last try started, and with `max_active_runs=1` the loads that land meanwhile queue exactly one next run: dbt runs
+at most once per interval, a retry included.
 
 The manifest (`meltano --environment=<env> compile`, .meltano/manifests/meltano-manifest.<env>.json) is read
 once per parse: reading it costs milliseconds where `meltano schedule list` costs a second or more, and unlike
@@ -36,6 +37,10 @@ TRANSFORM_DAG = "inventory-transform"
 RETRIES, RETRY_DELAY, BACKOFF, MAX_RETRY_DELAY = 3, timedelta(seconds=30), 2.0, timedelta(minutes=10)
 #: A store run that hangs is stopped (and retried) after this.
 RUN_TIMEOUT = timedelta(hours=1)
+DBT_RETRIES = 2
+#: The states in which the dbt task will not start again in its run, and how often `hold` looks until then.
+DBT_FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
+DBT_POLL = timedelta(seconds=10)
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
@@ -142,14 +147,26 @@ def build_dags(stores: list[StoreDag], transform: TransformDag | None, *, enviro
         dags.append(dag)
     if transform is not None:
 
+        def record_start(context) -> None:
+            """The dbt task's try records when it started (a new try clears the last one's XComs)."""
+            context["ti"].xcom_push(key="started_at", value=datetime.now(timezone.utc).isoformat())
+
         class HoldForInterval(BaseSensorOperator):
-            """Succeeds `interval_s` after its DAG run started; until then the run stays open and frees its slot."""
+            """Succeeds once dbt has finished and `interval_s` has passed since its last try started (and since the
+            run started); until then the run stays open and frees its slot. A retried dbt thus also starts at
+            least `interval_s` before the next run's."""
 
             def poke(self, context) -> bool:
-                until = context["dag_run"].start_date + timedelta(seconds=interval_s)
-                if datetime.now(timezone.utc) >= until:
+                ti, run = context["ti"], context["dag_run"]
+                states = ti.get_task_states(dag_id=ti.dag_id, task_ids=["dbt"], run_ids=[run.run_id])
+                started = ti.xcom_pull(task_ids="dbt", key="started_at")
+                start = max(run.start_date, datetime.fromisoformat(started)) if started else run.start_date
+                until = start + timedelta(seconds=interval_s)
+                now = datetime.now(timezone.utc)
+                finished = states.get(run.run_id, {}).get("dbt") in DBT_FINISHED
+                if finished and now >= until:
                     return True
-                raise AirflowRescheduleException(reschedule_date=until)
+                raise AirflowRescheduleException(reschedule_date=until if finished else max(until, now + DBT_POLL))
 
         watched = [assets.get(uri) or Asset(uri) for uri in transform.assets]
         with DAG(dag_id=transform.dag_id, schedule=AssetAny(*watched), max_active_tasks=2, **given,
@@ -157,9 +174,10 @@ def build_dags(stores: list[StoreDag], transform: TransformDag | None, *, enviro
                  description=f"dbt after store loads, at most every {interval_s} s: meltano run {transform.job}") as dag:
             BashOperator(task_id="dbt", bash_command=command(transform.job), cwd=str(PROJECT_ROOT),
                          env={"INVENTORY_CHANNELS": transform.channels} if transform.channels else None,
-                         append_env=True, retries=2, retry_delay=RETRY_DELAY, retry_exponential_backoff=BACKOFF,
-                         execution_timeout=RUN_TIMEOUT)
-            HoldForInterval(task_id="hold", mode="reschedule", poke_interval=interval_s, timeout=interval_s + 3600)
+                         append_env=True, retries=DBT_RETRIES, retry_delay=RETRY_DELAY,
+                         retry_exponential_backoff=BACKOFF, execution_timeout=RUN_TIMEOUT, pre_execute=record_start)
+            HoldForInterval(task_id="hold", mode="reschedule", poke_interval=interval_s,
+                            timeout=interval_s + (DBT_RETRIES + 1) * (RUN_TIMEOUT + MAX_RETRY_DELAY).total_seconds())
         dags.append(dag)
     return dags
 
