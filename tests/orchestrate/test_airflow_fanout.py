@@ -4,14 +4,16 @@ Airflow, every Airflow process started through the `airflow` Meltano utility.
 
 LocalExecutor (the whole story):
 1. At deploy every store DAG runs once on its own (the schedule's latest tick); then the dbt DAG, triggered by
-   the loads' assets, builds the mart. Each store's raw levels equal its ground truth and the mart equals the
-   union of the stores' truths; Meltano's state (in PostgreSQL) has one id per store with its own bookmarks.
+   the loads' assets, builds the mart. Its first try fails on purpose (the DAGs call Meltano through a wrapper
+   that fails dbt once), so the mart comes from a retry, late in its run, while later loads queue the next run.
+   Each store's raw levels equal its ground truth and the mart equals the union of the stores' truths; Meltano's
+   state (in PostgreSQL) has one id per store with its own bookmarks.
 2. Task windows: stores overlap, one store never overlaps itself, no pool ever holds more tasks than its slots
    (the test's pools are smaller than the stores: 2 Shopify slots for 3 stores, 1 BigCommerce slot for 2), and
    the Shopify pool fills (its sandbox answers slowly at deploy, so the first sync outlasts the queueing).
 3. Stock moves in one Shopify and one BigCommerce store; every store DAG runs again: only that Shopify store's
    moved levels are read again (the others' bookmarks hold), every store equals its truth, and the dbt DAG
-   rebuilds the mart; dbt starts at least the configured interval apart.
+   rebuilds the mart; dbt starts at least the configured interval apart, counted from the retry's start.
 CeleryExecutor (smaller: one store per platform, the machine's Redis as broker): the stores load through a
 Celery worker and the dbt DAG builds the mart from them.
 """
@@ -77,6 +79,20 @@ def drop(airflow: Airflow) -> None:
     postgres.execute("postgres", f'drop database if exists "{airflow.meta_database}" with (force)')
 
 
+def meltano_failing_dbt_once(tmp_path: Path) -> Path:
+    """A stand-in for the meltano executable the DAGs run: the dbt job's first call fails, every other call (and
+    dbt's retry) is Meltano's own."""
+    marker, wrapper = tmp_path / "dbt-failed-once", tmp_path / "meltano"
+    wrapper.write_text(f"""#!/bin/sh
+case " $* " in
+  *" run {TRANSFORM}--"*) if mkdir "{marker}" 2>/dev/null; then echo "test: dbt's first try fails" >&2; exit 1; fi ;;
+esac
+exec "{ROOT / '.venv' / 'bin' / 'meltano'}" "$@"
+""")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
 def sync_windows(airflow: Airflow) -> list[dict]:
     """Finished `sync` task instances: dag, pool, start, end."""
     return [{"dag": ti["dag_id"], "pool": ti["pool"], "start": when(ti["start_date"]), "end": when(ti["end_date"])}
@@ -115,8 +131,10 @@ def test_five_stores_on_local_executor(tmp_path: Path, database) -> None:
             stores=shopify_names, locations=3, items=ITEMS, seed=21))
         bigcommerce = stack.enter_context(inventory_sandbox.BigCommerceSandbox(
             stores=bigcommerce_names, locations=3, items=ITEMS, seed=21, quota=10_000))
+        meltano = meltano_failing_dbt_once(tmp_path)
         airflow = airflow_for(tmp_path, database, "LocalExecutor",
-                              {"shopify": shopify, "bigcommerce": bigcommerce}, pools)
+                              {"shopify": shopify, "bigcommerce": bigcommerce}, pools,
+                              settings={"INVENTORY_MELTANO_BIN": str(meltano)})
         stack.callback(drop, airflow)
         # A small store syncs in seconds, less than the scheduler can take to queue the next store, so the pool
         # would fill only by luck. Slow Shopify's first answers: the first sync is still running when the others
@@ -131,7 +149,9 @@ def test_five_stores_on_local_executor(tmp_path: Path, database) -> None:
             airflow.wait_runs(dag, 1)
         first = sync_windows(airflow)
         shopify.clear_faults()
-        wait_mart_after(airflow, max(w["end"] for w in first))
+        deployed = wait_mart_after(airflow, max(w["end"] for w in first))
+        assert (tmp_path / "dbt-failed-once").exists(), "the DAGs did not run dbt through the test's wrapper"
+        assert max(ti["try_number"] for ti in deployed) >= 2, "dbt's forced failure was not retried"
         rows = database.rows
         counts = assert_channel_equals_stores(rows, shopify, SHOPIFY, shopify_names)
         counts.update(assert_channel_equals_stores(rows, bigcommerce, BIGCOMMERCE, bigcommerce_names))
