@@ -307,6 +307,7 @@ def run_scenario(mode: str, kind: str, spec: dict, work: Path) -> dict:
         agree_plan = None
         if kind != "a" and (work / "wh.duckdb").exists():  # every pass has ended: the last plan, the stores now
             agree_plan = plan_agreement(work / "wh.duckdb", mode, stores.shown(sorted(sim.physical)))
+        (work / "sales.json").write_text(json.dumps(summary))  # the simulator's whole summary, to look into
     ends = sorted(cycles.ends, key=lambda e: e["t"])
     during = [e for e in ends if not e["orders_done"]]
     after = [e for e in ends if e["orders_done"]]

@@ -63,6 +63,8 @@ def test_oversells_are_accepted_orders_the_physical_stock_cannot_fill(stores):
     t = summary["totals"]
     assert (t["orders"], t["accepted"], t["refused"], t["oversells"], t["oversold_units"]) == (5, 4, 1, 2, 3)
     assert summary["oversells"] == {"shopify": {}, "bigcommerce": {SKU: 1}, "magento": {SKU: 1}}
+    assert summary["oversell_events"] == [{"t": 3, "channel": "magento", "sku": SKU, "units": 1, "short": 1},
+                                          {"t": 5, "channel": "bigcommerce", "sku": SKU, "units": 2, "short": 2}]
     assert {n: c["refused"] for n, c in summary["channels"].items()} == {"shopify": 1, "bigcommerce": 0, "magento": 0}
     assert summary["skus"][SKU]["physical_end"] == 0 and summary["skus"][SKU]["oversold_units"] == 3
     assert summary["timeline"][0]["orders"] == 5

@@ -19,7 +19,7 @@ Time is simulated seconds from 0 to ``days * 86400``; ``speed`` simulated second
 time, 1440 = a day a minute, 0 = as fast as the stores answer). The run returns (and the CLI writes) a JSON
 summary: totals and per channel (orders, accepted, refused, refused with the physical stock there to fill them,
 oversells, oversold units, errors), oversells per
-channel and SKU, per SKU the pool and its demand process, a timeline, and the realised daily demand per SKU and
+channel and SKU and each oversell (time, channel, SKU, units short), per SKU the pool and its demand process, a timeline, and the realised daily demand per SKU and
 channel (``export_daily_demand`` writes it as CSV).
 
     sim = SalesSimulator.from_urls({"shopify": url1, "bigcommerce": url2, "magento": url3}, seed=1, days=2,
@@ -233,6 +233,7 @@ class SalesSimulator:
         self.physical = dict(self.physical_start)
         self.counts = {name: dict.fromkeys(COUNTERS, 0) for name in self.channels}
         self.oversells: dict[str, dict[str, int]] = {name: defaultdict(int) for name in self.channels}
+        self.oversell_events: list[dict] = []
         self.per_sku = {sku: {"restocked": 0, "demanded_units": 0, "accepted_units": 0, "oversold_units": 0}
                         for sku in self.skus}
         self.timeline: dict[int, dict] = {}
@@ -281,6 +282,8 @@ class SalesSimulator:
             counts["oversold_units"] += units - filled
             bucket["oversells"] += 1
             self.oversells[name][sku] += 1
+            self.oversell_events.append({"t": round(event.t, 1), "channel": name, "sku": sku, "units": units,
+                                         "short": units - filled})
             self.per_sku[sku]["oversold_units"] += units - filled
         if self.mirror:
             self._mirror(clients, event)
@@ -337,6 +340,7 @@ class SalesSimulator:
                          for name, ch in self.channels.items()},
             "totals": totals, "feed": self.feed, "mirror": {"on": self.mirror, **self.mirrored},
             "oversells": {name: dict(sorted(per.items())) for name, per in self.oversells.items()},
+            "oversell_events": self.oversell_events,
             "skus": {sku: {"physical_start": self.physical_start[sku], "physical_end": self.physical[sku],
                            **self.per_sku[sku], "demand": self.processes[sku].as_dict()} for sku in self.skus},
             "timeline": [{"from_s": k * step, "to_s": (k + 1) * step, **v} for k, v in sorted(self.timeline.items())],
