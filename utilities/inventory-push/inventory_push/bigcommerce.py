@@ -2,7 +2,10 @@
 
 * A sale between the plan and the push is kept: the store applies "+3" on top of whatever it has then. A relative
   change that no longer fits (it would take stock below the safety stock: the channel sold more than planned for)
-  is refused by the store as a whole; the push then splits the batch to find the row and records it ``stale``.
+  is refused by the store as a whole; the push then splits the batch to find the row, re-reads those rows at once
+  (one ``/v3/inventory/items`` request per 100) and sends each again as the plan's change on top of the fresh
+  number (``PlanRow.on_fresh_read``: a decrease to 0 that met a sale becomes a smaller decrease to 0). A row
+  refused again, gone, or whose level rose is recorded ``stale``: the next plan decides.
 * A level never set absolutely refuses relative adjustments ("requires absolute adjustment before relative"); when
   the plan observed 0 there (nothing to sell, so no sale to lose) the push sets it absolutely instead.
 * Absolute adjustments (planned + safety stock, batched up to 2,000) only when ``bigcommerce_sole_writer`` says the
@@ -24,6 +27,7 @@ from .settings import BigCommerceStore, Settings
 from .transport import Ambiguous, NotSent, header_seconds, send
 
 BATCH = 2000
+REREAD_BATCH = 100  # items per re-read request (ids in the query string)
 NOT_PROCESSED = (429, 503)
 
 
@@ -72,7 +76,72 @@ class BigCommerceWriter:
         mode = "absolute" if self.store.sole_writer else "relative"
         out: list[Entry] = []
         for start in range(0, len(rows), BATCH):
-            out.extend(self._push(rows[start:start + BATCH], mode))
+            entries = self._push(rows[start:start + BATCH], mode)
+            out.extend(self._resend_stale(entries) if mode == "relative" else entries)
+        return out
+
+    def _resend_stale(self, entries: list[Entry]) -> list[Entry]:
+        """Relative changes that no longer fit, re-read once and sent again on the fresh number (module docstring)."""
+        stale = [e for e in entries if e.result == "stale"]
+        if not stale:
+            return entries
+        try:
+            fresh = self.available([e.row for e in stale])
+        except (Ambiguous, NotSent) as exc:
+            for e in stale:
+                e.detail = f"{e.detail}; re-read failed ({exc})"
+            return entries
+        resend: list[PlanRow] = []
+        for e in stale:
+            now = fresh.get(self._key(e.row))
+            row, why_not = (None, "re-read: no such level") if now is None else e.row.on_fresh_read(now)
+            if row is None:
+                e.detail = f"{e.detail}; {why_not}"
+            else:
+                resend.append(row)
+        if not resend:
+            return entries
+        was = {e.row.plan_row_id: e for e in stale}
+        again = {}
+        for e in self._push(resend, "relative"):
+            before = was[e.row.plan_row_id]
+            note = (f"resent after a re-read: the plan saw {before.row.observed_quantity}, the channel showed "
+                    f"{e.row.observed_quantity}; the plan's change {before.row.delta:+d} applied to it "
+                    f"[first answer: {before.detail}]")
+            e.detail = f"{note}; {e.detail}" if e.detail else note
+            again[e.row.plan_row_id] = e
+        return [again.get(e.row.plan_row_id, e) if e.result == "stale" else e for e in entries]
+
+    def _key(self, row: PlanRow) -> tuple[str, str, str]:
+        """How a row's level is named: by product for items tracked by product, else by variant (as ``_item``)."""
+        if row.inventory_tracking == "product" or row.variant_id is None:
+            return ("product", str(row.product_id), str(row.location_id))
+        return ("variant", str(row.variant_id), str(row.location_id))
+
+    def available(self, rows: list[PlanRow]) -> dict[tuple[str, str, str], int]:
+        """What each row's level has available to sell now, by ``_key`` (a level not found is left out)."""
+        out: dict[tuple[str, str, str], int] = {}
+        for start in range(0, len(rows), REREAD_BATCH):
+            chunk = rows[start:start + REREAD_BATCH]
+            keys = {self._key(r) for r in chunk}
+            params = {"location_id:in": ",".join(sorted({k[2] for k in keys})), "limit": "1000"}
+            for kind in ("variant", "product"):
+                ids = sorted({k[1] for k in keys if k[0] == kind})
+                if not ids:
+                    continue
+                resp = send(self.session, "GET", f"{self.store.base}/v3/inventory/items",
+                            params={**params, f"{kind}_id:in": ",".join(ids)}, timeout=self.settings.timeout_seconds,
+                            retries=self.settings.max_retries, retry_statuses=NOT_PROCESSED,
+                            wait=lambda r, n: header_seconds(r, "X-Rate-Limit-Time-Reset-Ms", scale=0.001,
+                                                             default=min(2 ** n, 30)))
+                if resp.status_code != 200:
+                    raise NotSent(f"re-read refused: HTTP {resp.status_code} {_title(resp)}")
+                for item in resp.json().get("data") or []:
+                    identity = item.get("identity") or {}
+                    for loc in item.get("locations") or []:
+                        key = (kind, str(identity.get(f"{kind}_id")), str(loc.get("location_id")))
+                        if key in keys and loc.get("available_to_sell") is not None:
+                            out[key] = int(loc["available_to_sell"])
         return out
 
     def _quantity(self, row: PlanRow, mode: str) -> int:

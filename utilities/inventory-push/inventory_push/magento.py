@@ -1,5 +1,8 @@
 """Magento: ``POST /V1/inventory/source-items`` saves absolute quantities and has no compare-and-set, so the push
-re-reads the source items right before each save and writes only those still equal to what the plan observed.
+re-reads the source items right before each save and writes only what it has just read: an item still equal to
+what the plan observed gets the planned quantity; one that fell since (a sale) gets the plan's change on top of the
+number just read (``PlanRow.on_fresh_read``: the sale stands), and the audit's ``from_quantity`` is that number. An
+item that rose, or is gone, is ``stale``: the next plan decides again.
 
 The remaining window: an order that changes a source item after the re-read answered and before the save is
 applied is overwritten. The window is one request long (the re-read's answer to the save's answer, measured and
@@ -89,21 +92,24 @@ class MagentoWriter:
         except (Ambiguous, NotSent) as exc:  # a read: nothing was written
             return [Entry(r, "error", "source_items", detail=str(exc)) for r in rows]
         read_at = time.monotonic()
-        out, still = [], []
+        out, still, notes = [], [], {}
         for r in rows:
             quantity, status = now.get((r.sku, r.source_code or r.location_id), (None, 0))
             available = None if quantity is None else (math.floor(quantity) if status == 1 else 0)
-            if available != r.observed_quantity:
-                shown = ("no source item" if quantity is None
-                         else f"{available} (quantity {quantity:g}, status {status})")
-                out.append(Entry(r, "stale", "source_items",
-                                 detail=f"re-read before writing: the channel shows {shown}, the plan observed "
-                                        f"{r.observed_quantity}"))
-            else:
+            if available == r.observed_quantity:
                 still.append(r)
-        return out + (self._save(still, read_at) if still else [])
+                continue
+            shown = "no source item" if quantity is None else f"{available} (quantity {quantity:g}, status {status})"
+            moved = f"re-read before writing: the channel shows {shown}, the plan observed {r.observed_quantity}"
+            fresh, why_not = (None, "") if available is None else r.on_fresh_read(available)
+            if fresh is None:
+                out.append(Entry(r, "stale", "source_items", detail="; ".join(filter(None, [moved, why_not]))))
+            else:
+                still.append(fresh)
+                notes[r.plan_row_id] = f"{moved}; the plan's change {r.delta:+d} applied to it"
+        return out + (self._save(still, read_at, notes) if still else [])
 
-    def _save(self, rows: list[PlanRow], read_at: float) -> list[Entry]:
+    def _save(self, rows: list[PlanRow], read_at: float, notes: dict[str, str]) -> list[Entry]:
         items = [{"sku": r.sku, "source_code": r.source_code or r.location_id, "quantity": r.planned_quantity,
                   "status": 1 if r.planned_quantity > 0 else 0} for r in rows]
         try:
@@ -114,11 +120,11 @@ class MagentoWriter:
             return [Entry(r, "error", "source_items", detail=str(exc)) for r in rows]
         window_ms = (time.monotonic() - read_at) * 1000
         if resp.status_code == 200:
-            return [Entry(r, "applied", "source_items", detail=f"re-read guard window {window_ms:.0f} ms")
-                    for r in rows]
+            return [Entry(r, "applied", "source_items", detail="; ".join(filter(None, [
+                notes.get(r.plan_row_id), f"re-read guard window {window_ms:.0f} ms"]))) for r in rows]
         if resp.status_code == 400 and len(rows) > 1:  # Magento refuses a save as a whole: find the row by halves
             half = len(rows) // 2
-            return self._save(rows[:half], read_at) + self._save(rows[half:], read_at)
+            return self._save(rows[:half], read_at, notes) + self._save(rows[half:], read_at, notes)
         result = "refused" if resp.status_code in (400, 401, 404) else (
             "unknown" if resp.status_code >= 500 else "error")
         return [Entry(r, result, "source_items", detail=f"HTTP {resp.status_code}: {_message(resp)}") for r in rows]

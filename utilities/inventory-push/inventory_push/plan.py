@@ -7,7 +7,7 @@ else; a missing column is one line and exit 2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from .settings import SettingsError
@@ -57,6 +57,20 @@ class PlanRow:
     @property
     def level(self) -> tuple[str, str, str, str]:
         return (self.channel, self.store_id, self.location_id, self.sku)
+
+    def on_fresh_read(self, now: int) -> tuple[PlanRow | None, str]:
+        """The plan's change on top of what the level shows ``now`` (read just before writing), when the level
+        fell since the plan observed it: the sales that moved it stand and the plan's change is added to them, as a
+        relative adjustment would (never below 0). A level that rose is left alone (a return, a restock, or a read
+        that predates our own write: the change would apply twice); so is one where nothing is left to write.
+        Returns the row to write (observed = ``now``) or None, and why not."""
+        if now > self.observed_quantity:
+            return None, (f"re-read {now}: the level rose since the plan saw it (not a sale: a return, a restock, or "
+                          "a read that predates a write), left to the next plan")
+        planned = max(now + self.delta, 0)
+        if planned == now:
+            return None, f"re-read {now}: the plan's change ({self.delta:+d}) leaves nothing to write"
+        return replace(self, observed_quantity=now, planned_quantity=planned), ""
 
 
 def utc(value) -> datetime | None:

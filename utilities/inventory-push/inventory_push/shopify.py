@@ -6,17 +6,14 @@
 * The compare is ``changeFromQuantity`` = observed from 2026-01 on (required from 2026-04), ``compareQuantity``
   before, chosen by the configured ``api_version``. A stale compare means the channel moved since the plan saw it.
 * A stale row is re-read once, at once (one query per batch: each level's ``available`` by its InventoryLevel id),
-  and, if the level fell since the plan saw it (the way sales move it), sent again as the plan's delta on top of the
-  fresh number (planned - observed, never below 0), compared against that fresh number: the sale that moved the
-  level is kept (the resend adds the plan's change to it, as a relative adjustment would) and nothing is written
-  over a number the push has not just read. A row stale again (the level moved once more between the re-read and
-  the resend) or gone is recorded ``stale``: the next plan, from a fresh sync, decides again. A level that rose is
-  not resent: a rise is a return, someone's restock or a read that predates our own write (a plan from such a read
-  would apply our change twice), so only a fall can be counted twice, and that only shows less, never more.
-  Without the resend a plan about a minute old went stale on nearly every busy level, cycle after cycle
-  (docs/benchmarks.md, section 7). ``system_of_record`` rows only: the pooled ledger (int_inventory_push_pool)
-  counts a level's sales from the quantity our push set there, so a sale before a resend would be lost from the
-  pool; a pooled stale row waits for the next plan, whose ledger counts that sale.
+  and, if the level fell since the plan saw it (the way sales move it), sent again as the plan's change on top of
+  the fresh number (``PlanRow.on_fresh_read``), compared against that fresh number: the sale that moved the level
+  is kept and nothing is written over a number the push has not just read. A row stale again (the level moved once
+  more between the re-read and the resend), gone, or whose level rose is recorded ``stale``: the next plan, from a
+  fresh sync, decides again. Without the resend a plan about a minute old went stale on nearly every busy level,
+  cycle after cycle (docs/benchmarks.md, section 7). Both modes: the audit records what the resend compared and
+  set, and the pooled ledger (int_inventory_push_pool) counts the sale before it as the plan's observed quantity
+  minus that compared number.
 * A mutation applies all its rows or none: rows named by a user error are taken out and the rest sent again.
 * From 2026-01 every mutation carries ``@idempotent(key:)``, a key made from the plan and its rows, so a retry or a
   second run of the same plan cannot apply twice (and a request with no answer can safely be sent again).
@@ -28,8 +25,6 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import replace
-
 import requests
 
 from .audit import Entry
@@ -120,7 +115,7 @@ class ShopifyWriter:
 
     def _resend_stale(self, entries: list[Entry], method: str, plan_id: str) -> list[Entry]:
         """Stale rows re-read once and sent again as their delta on the fresh number (module docstring)."""
-        stale = [e for e in entries if e.result == "stale" and e.row.mode == "system_of_record"]
+        stale = [e for e in entries if e.result == "stale"]
         if not stale:
             return entries
         try:
@@ -135,15 +130,11 @@ class ShopifyWriter:
             if now is None:
                 e.detail = f"{e.detail}; re-read: no such level"
                 continue
-            if now > e.row.observed_quantity:
-                e.detail = (f"{e.detail}; re-read {now}: the level rose since the plan saw it (not a sale: a return, "
-                            "a restock, or a read that predates a write), left to the next plan")
+            row, why_not = e.row.on_fresh_read(now)
+            if row is None:
+                e.detail = f"{e.detail}; {why_not}"
                 continue
-            planned = max(now + e.row.delta, 0)
-            if planned == now:
-                e.detail = f"{e.detail}; re-read {now}: the plan's change ({e.row.delta:+d}) leaves nothing to write"
-                continue
-            resend.append(replace(e.row, observed_quantity=now, planned_quantity=planned))
+            resend.append(row)
         if not resend:
             return entries
         was = {e.row.plan_row_id: e for e in stale}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import duckdb
-from conftest import PlanBuilder, audit, env_for, skus
+import requests
+from conftest import STORES, PlanBuilder, audit, env_for, skus
 
 from inventory_push import plan as plans
 from inventory_push import push
@@ -99,7 +100,9 @@ def test_a_level_that_moves_again_after_the_re_read_stays_stale(stores, tmp_path
     assert stores.shopify.log()["writes"] == 0
 
 
-def test_a_pooled_shopify_row_gone_stale_is_not_resent_the_ledger_counts_the_sale_next_cycle(stores, tmp_path):
+def test_a_pooled_shopify_row_gone_stale_is_resent_and_the_audit_says_what_was_compared(stores, tmp_path):
+    """Pooled rows are resent too: the ledger counts the sale before the resend from the audit's from_quantity
+    (the dbt unit test pooled_ledger_counts_sales_against_what_was_pushed)."""
     a, = skus(1)
     plan = PlanBuilder(stores, mode="pooled")
     seen = stores.shown("shopify", a)
@@ -107,9 +110,11 @@ def test_a_pooled_shopify_row_gone_stale_is_not_resent_the_ledger_counts_the_sal
     path = plan.write(tmp_path / "wh.duckdb")
     stores.order("shopify", a, 1)
     outcome = run(stores, path)
-    assert results(outcome) == {("shopify", a): "stale"}
-    assert "resent" not in outcome.entries[0].detail
-    assert stores.shown("shopify", a) == seen - 1 and stores.shopify.log()["writes"] == 0
+    assert [(e.result, e.method) for e in outcome.entries] == [("applied", "adjust")]
+    assert "resent after a re-read" in outcome.entries[0].detail
+    assert stores.shown("shopify", a) == seen - 1 + 2  # the sale stands, the plan's +2 on top of it
+    [logged] = audit(path)
+    assert (logged["from_quantity"], logged["to_quantity"]) == (seen - 1, seen + 1)
 
 
 def test_a_concurrent_bigcommerce_order_is_kept_by_the_relative_adjustment(stores, tmp_path):
@@ -123,18 +128,45 @@ def test_a_concurrent_bigcommerce_order_is_kept_by_the_relative_adjustment(store
     assert stores.shown("bigcommerce", a) == seen - 2 - 4  # both the sale and the planned change
 
 
-def test_magento_re_reads_and_writes_only_the_items_still_as_observed(stores, tmp_path):
-    a, b = skus(2)
+def test_a_bigcommerce_decrease_that_no_longer_fits_is_resent_on_a_fresh_read(stores, tmp_path):
+    """The plan lowers a level to 0; two sell before the push, so the relative change would take it below 0 and
+    the store refuses it: the push re-reads the level and lowers what is left to 0. The sales stand."""
+    a, b = skus(2, at_least=8)
     plan = PlanBuilder(stores)
-    seen_a, seen_b = stores.shown("magento", a), stores.shown("magento", b)
-    plan.add("magento", a, planned=seen_a + 5)
-    plan.add("magento", b, planned=seen_b + 5)
+    seen = stores.shown("bigcommerce", a)
+    plan.add("bigcommerce", a, planned=0)
+    plan.add("bigcommerce", b, planned=stores.shown("bigcommerce", b) - 1)
+    path = plan.write(tmp_path / "wh.duckdb")
+    stores.order("bigcommerce", a, 2)
+    outcome = run(stores, path)
+    assert results(outcome) == {("bigcommerce", a): "applied", ("bigcommerce", b): "applied"}
+    assert stores.shown("bigcommerce", a) == 0
+    logged = {r["sku"]: r for r in audit(path)}
+    assert (logged[a]["from_quantity"], logged[a]["to_quantity"]) == (seen - 2, 0)
+    assert "resent after a re-read" in logged[a]["detail"]
+
+
+def test_magento_re_reads_and_writes_the_plans_change_on_what_it_just_read(stores, tmp_path):
+    """An item as observed gets the planned quantity; one that sold since gets the plan's change on top of the
+    number just read (the sale stands); one that rose since (a receipt) is stale and left alone."""
+    a, b, c = skus(3)
+    plan = PlanBuilder(stores)
+    seen = {sku: stores.shown("magento", sku) for sku in (a, b, c)}
+    for sku in (a, b, c):
+        plan.add("magento", sku, planned=seen[sku] + 5)
     path = plan.write(tmp_path / "wh.duckdb")
     stores.order("magento", a, 1)
+    received = requests.post(f"{stores.magento.url}/_sandbox/receive", json={
+        "store": STORES["magento"], "sku": c, "quantity": 2, "location_id": "default"}, timeout=10)
+    assert received.status_code == 200, received.text
     outcome = run(stores, path)
-    assert results(outcome) == {("magento", a): "stale", ("magento", b): "applied"}
-    assert (stores.shown("magento", a), stores.shown("magento", b)) == (seen_a - 1, seen_b + 5)
-    assert stores.magento.log()["write_rows"] == 1
+    assert results(outcome) == {("magento", a): "applied", ("magento", b): "applied", ("magento", c): "stale"}
+    assert [stores.shown("magento", sku) for sku in (a, b, c)] == [seen[a] - 1 + 5, seen[b] + 5, seen[c] + 2]
+    logged = {r["sku"]: r for r in audit(path)}
+    assert (logged[a]["from_quantity"], logged[a]["to_quantity"]) == (seen[a] - 1, seen[a] + 4)
+    assert "the plan's change +5 applied to it" in logged[a]["detail"]
+    assert "rose since the plan saw it" in logged[c]["detail"]
+    assert stores.magento.log()["write_rows"] == 2
 
 
 def test_the_same_plan_twice_writes_once(stores, tmp_path):

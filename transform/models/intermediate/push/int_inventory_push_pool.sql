@@ -8,7 +8,9 @@
 -- kept. No system holds the stock, so the plan remembers it: per SKU, the pool is the previous build's pool, minus
 -- every unit sold on any channel since, plus every unit received at the receiving location
 -- (push_receiving_location). A level's baseline is what it should show if nothing was sold: the quantity our push
--- set there (push_log: applied for the previous build's plan), else the quantity the previous build trusted. A
+-- set there (push_log: applied for the previous build's plan) plus what sold between the previous build's
+-- observation and that write (a write resent on a fresh read compares against a number below the observation:
+-- the difference is a sale), else the quantity the previous build trusted. A
 -- level showing less than its baseline sold the difference; more, at the receiving location, received it. An
 -- observation that predates our own write there (settling) is not trusted: nothing is counted and the baseline
 -- carries over. A SKU the ledger has not seen starts at the least any channel store shows (never more than any
@@ -40,6 +42,7 @@ previous as (
             cast(null as {{ dbt.type_string() }}) as location_id,
             cast(null as {{ dbt.type_string() }}) as inventory_item_id,
             cast(null as {{ dbt.type_string() }}) as sku,
+            cast(null as integer) as observed_quantity,
             cast(null as integer) as trusted_quantity,
             cast(null as integer) as pool_quantity
         where 1 = 0
@@ -72,6 +75,7 @@ pushed as (
         push_log.store_id,
         push_log.location_id,
         push_log.sku as listed_sku,
+        push_log.from_quantity,
         push_log.to_quantity,
         row_number() over (
             partition by push_log.channel, push_log.store_id, push_log.location_id, push_log.sku
@@ -97,7 +101,10 @@ compared as (
         levels.observed_quantity,
         levels.is_settling,
         levels.is_receiving,
-        coalesce(pushed.to_quantity, previous.trusted_quantity) as baseline_quantity
+        coalesce(
+            pushed.to_quantity + coalesce(previous.observed_quantity - pushed.from_quantity, 0),
+            previous.trusted_quantity
+        ) as baseline_quantity
 
     from levels
     left join previous
