@@ -67,7 +67,7 @@ SIZES = {
         # one tick of the one-minute schedule per mode, beside the no-push run; its passes go on until the orders
         # have stopped (for_s >= duration_s), so a slow machine still has a cycle end after them
         "push": {"items": 40, "seed": 7, "duration_s": 30, "drain_s": 30, "units_per_sku": 6, "feed_lag_s": 3,
-                 "settle_s": 15, "tick_s": 60, "for_s": 35, "batch_s": 600, "demand_minutes": 1,
+                 "settle_s": "bigcommerce:15", "tick_s": 60, "for_s": 35, "batch_s": 600, "demand_minutes": 1,
                  "restock": {"every_s": 20, "units": 5, "below": 2},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "c"]},
         "pass": {"items": 40, "changes": 2, "repeats": 1},
@@ -84,7 +84,7 @@ SIZES = {
                       "schedule": {"tick_s": 30, "ticks": 3, "for_s": 20, "changes": 5}},
         "fanout": {"stores": 4, "levels": 2000, "pools": [1, 2, 4], "bucket_size": 2000, "restore_rate": 100},
         "push": {"items": 80, "seed": 7, "duration_s": 240, "drain_s": 240, "units_per_sku": 30, "feed_lag_s": 5,
-                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 120, "demand_minutes": 2,
+                 "settle_s": "bigcommerce:15", "tick_s": 60, "for_s": 45, "batch_s": 120, "demand_minutes": 2,
                  "other_locations": "lower",
                  "restock": {"every_s": 90, "units": 8, "below": 3},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},
@@ -110,7 +110,7 @@ SIZES = {
         # in stock loses its two-minute demand buffer two minutes after its last sale); every channel holds back what
         # the SKU sold in its last two minutes on sale, and the push lowers the locations it does not own
         "push": {"items": 200, "seed": 7, "duration_s": 600, "drain_s": 240, "units_per_sku": 60, "feed_lag_s": 5,
-                 "settle_s": 15, "tick_s": 60, "for_s": 45, "batch_s": 600, "demand_minutes": 2,
+                 "settle_s": "bigcommerce:15", "tick_s": 60, "for_s": 45, "batch_s": 600, "demand_minutes": 2,
                  "other_locations": "lower",
                  "restock": {"every_s": 180, "units": 10, "below": 3},
                  "modes": ["system_of_record", "pooled"], "scenarios": ["a", "b", "c", "d"]},

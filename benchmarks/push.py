@@ -20,8 +20,9 @@ channel pairs that agree: with the physical stock (what can really be sold) and 
 mart's accuracy KPI). After the order stream ends the schedule goes on for ``drain_s``; the last cycle end is the
 "once orders stop" figure. API writes are the stores' own write logs.
 
-The push runs with apply on and, for this benchmark, ``INVENTORY_PUSH_SETTLE_SECONDS`` = ``settle_s`` (the
-sandbox's BigCommerce reads do not lag; the shipped 120 s guards a real store's lag) and the zero-out and
+The push runs with apply on and, for this benchmark, ``INVENTORY_PUSH_SETTLE_SECONDS`` = ``settle_s``
+(``bigcommerce:15``: the sandbox's BigCommerce reads do not lag, the shipped 120 s guards a real store's lag;
+Shopify and Magento keep the shipped 0, their reads show a write once it is answered) and the zero-out and
 change-size guards opened (a fast stream empties many SKUs between two cycles, which the guards would refuse).
 """
 

@@ -381,7 +381,7 @@ def push_lines(push: dict | None) -> list[str]:
              f" {spec['restock']['below']} or less, at Magento's `default` source), then"
              f" {spec['drain_s']:g} s more of the schedule. system_of_record: Magento is the record and receives every"
              f" order {spec['feed_lag_s']} s later (an order feed); pooled: no feed. The push applies, with settle"
-             f" {spec['settle_s']} s (the sandbox's reads do not lag) and the zero-out and change-size guards opened"
+             f" {settle_text(spec['settle_s'])} and the zero-out and change-size guards opened"
              f"{push_settings(spec)}.",
              "",
              "An **oversell** is an order a channel accepted that the physical stock could not fill. *Agree* is the"
@@ -420,6 +420,14 @@ def push_lines(push: dict | None) -> list[str]:
                          f" {ok(agree is not None and agree >= 0.999)}); with the record: {pct(c['agree_record_after'])}")
     lines.append("")
     return lines
+
+
+def settle_text(settle) -> str:
+    """The benchmark's INVENTORY_PUSH_SETTLE_SECONDS: one number (older runs) or per channel."""
+    if isinstance(settle, (int, float)):
+        return f"{settle} s on every channel (the sandbox's reads do not lag)"
+    return (f"`{settle}` (the sandbox's BigCommerce reads do not lag; Shopify and Magento at the shipped 0: their"
+            " reads show a write once it is answered)")
 
 
 def push_settings(spec: dict) -> str:

@@ -101,10 +101,9 @@ def test_sync_build_push_in_both_modes(meltano_env) -> None:
         assert left == sold["planned_quantity"] - 1  # the sale stands, with the plan's change on top
 
         # 3. the record has not seen that sale: the next cycle plans Shopify back to it from what it shows now (the
-        # level was just written, so with the default settling window it would wait; the sandbox's reads do not lag)
-        env.update(INVENTORY_PUSH_APPLY="true", INVENTORY_PUSH_SETTLE_SECONDS="0")
+        # level was just written; Shopify's reads show a write at once, so by default nothing waits there)
+        env.update(INVENTORY_PUSH_APPLY="true")
         run_sync(env, "--push")
-        del env["INVENTORY_PUSH_SETTLE_SECONDS"]
         again = rows("select * from analytics.fct_inventory_push_plan where is_action")
         assert [(r["channel"], r["sku"], r["observed_quantity"], r["planned_quantity"]) for r in again] == [
             ("shopify", sold["sku"], sold["planned_quantity"] - 1, sold["planned_quantity"])]

@@ -16,7 +16,7 @@
         'push_other_locations': ('INVENTORY_PUSH_OTHER_LOCATIONS', 'leave'),
         'push_receiving_location': ('INVENTORY_PUSH_RECEIVING_LOCATION', ''),
         'push_demand_minutes': ('INVENTORY_PUSH_DEMAND_MINUTES', '0'),
-        'push_settle_seconds': ('INVENTORY_PUSH_SETTLE_SECONDS', '120'),
+        'push_settle_seconds': ('INVENTORY_PUSH_SETTLE_SECONDS', 'bigcommerce:120'),
         'push_stale_minutes': ('INVENTORY_PUSH_STALE_MINUTES', '30'),
         'push_audit_schema': ('INVENTORY_PUSH_AUDIT_SCHEMA', 'push'),
     }) }}

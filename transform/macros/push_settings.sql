@@ -81,3 +81,23 @@
         1 = 0
     )
 {%- endmacro %}
+
+{% macro push_settled_after(channel, written_at) -%}
+    {#- When a read of a level we wrote at `written_at` can be trusted: `written_at` plus the channel's settle time
+        (setting push_settle_seconds: `120` for every channel, or `bigcommerce:120,shopify:0` per channel; unnamed
+        channels 0, or the bare value). BigCommerce's Inventory API is asynchronous (a read may show a write late);
+        Shopify's and Magento's reads show a write once it is answered. A read from before the write never counts. -#}
+    {%- set entries = push_channel_entries('push_settle_seconds') -%}
+    {%- for name, value in entries.items() -%}
+        {%- if not (value | trim).replace('.', '', 1).isdigit() -%}
+            {{ exceptions.raise_compiler_error("INVENTORY_PUSH_SETTLE_SECONDS (var push_settle_seconds): '" ~ value ~ "' is not a number of seconds (120, or bigcommerce:120,shopify:0)") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set named = entries.items() | rejectattr('0', 'equalto', '*') | list -%}
+    case
+        {%- for name, seconds in named %}
+        when {{ channel }} = '{{ name }}' then {{ dbt.dateadd('second', seconds | trim, written_at) }}
+        {%- endfor %}
+        else {{ dbt.dateadd('second', entries.get('*', '0') | trim, written_at) }}
+    end
+{%- endmacro %}

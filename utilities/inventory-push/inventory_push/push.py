@@ -4,8 +4,9 @@ Order of a run: read the plan; refuse the whole run if a guard says so (nothing 
 refusal recorded in ``push_runs``); then, per plan row, decide before any request:
   held          the plan holds it back (``hold_reason``)
   already_done  an earlier run took this plan row to a final result (idempotence)
-  settling      the plan observed the level before our own last write to it had settled (``settle_seconds``):
-                a lagging read must not be taken for the truth
+  settling      the plan observed the level before our own last write to it had settled (``settle_seconds`` of
+                its channel; a read from before the write never counts): a lagging read must not be taken for
+                the truth
   no_credentials  no store settings for its channel and store
 and write the rest, channel by channel, recording every row's result in ``push_log``.
 """
@@ -89,7 +90,6 @@ def decide(rows: list, settings: Settings, dry_run: bool, done: set[str], last: 
            ) -> tuple[list[Entry], dict[str, list]]:
     """The rows settled before any request (held, already done, settling, no credentials, dry run), and the rows
     to write per channel."""
-    settle = timedelta(seconds=settings.settle_seconds)
     decided: list[Entry] = []
     to_write: dict[str, list] = {}
     for row in rows:
@@ -99,12 +99,13 @@ def decide(rows: list, settings: Settings, dry_run: bool, done: set[str], last: 
         if not row.acts:
             continue
         written = plans.utc(last.get(row.level))
+        settle = settings.settle_for(row.channel)
         store = settings.store(row.channel)
         if row.plan_row_id in done:
             decided.append(Entry(row, "already_done", detail="an earlier run has a final result for this plan row"))
-        elif written is not None and (row.observed_at is None or row.observed_at < written + settle):
+        elif written is not None and (row.observed_at is None or row.observed_at < written + timedelta(seconds=settle)):
             decided.append(Entry(row, "settling", detail=f"observed at {row.observed_at}, before our write at "
-                                                         f"{written} had settled ({settings.settle_seconds:g} s)"))
+                                                         f"{written} had settled ({settle:g} s)"))
         elif store is None or store.store_id != row.store_id:
             decided.append(Entry(row, "no_credentials", detail=f"no {row.channel} settings for store {row.store_id}"))
         elif dry_run:

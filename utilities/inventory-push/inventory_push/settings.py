@@ -93,13 +93,19 @@ class Settings:
     max_change_percent_min_units: int = 10
     max_zero_out_percent: float = 30.0
     max_record_age_minutes: float = 60.0
-    settle_seconds: float = 120.0
+    # per channel ("*": every other one): BigCommerce's Inventory API is asynchronous, Shopify's and Magento's reads
+    # show a write once it is answered
+    settle_seconds: Mapping[str, float] = field(default_factory=lambda: {"bigcommerce": 120.0})
     timeout_seconds: float = 30.0
     max_retries: int = 4
     reference_uri: str = "gid://inventory-push/PushPlan/{plan_id}"
     shopify: ShopifyStore | None = None
     bigcommerce: BigCommerceStore | None = None
     magento: MagentoStore | None = None
+
+    def settle_for(self, channel: str) -> float:
+        """Seconds after our own write to a level before a read of it is trusted, on ``channel``."""
+        return self.settle_seconds.get(channel, self.settle_seconds.get("*", 0.0))
 
     def store(self, channel: str):
         return {"shopify": self.shopify, "bigcommerce": self.bigcommerce, "magento": self.magento}.get(channel)
@@ -140,7 +146,7 @@ class Settings:
             max_change_percent_min_units=int(number("max_change_percent_min_units", int)),
             max_zero_out_percent=float(number("max_zero_out_percent", float)),
             max_record_age_minutes=float(number("max_record_age_minutes", float)),
-            settle_seconds=float(number("settle_seconds", float)),
+            settle_seconds=_per_channel(get("settle_seconds", "bigcommerce:120"), PREFIX + "SETTLE_SECONDS"),
             timeout_seconds=float(number("timeout_seconds", float)),
             max_retries=int(number("max_retries", int)),
             reference_uri=get("reference_uri", default.reference_uri),
@@ -170,6 +176,25 @@ def _boolean(value: str, name: str) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _per_channel(value: str, name: str) -> dict[str, float]:
+    """``120`` (every channel) or ``bigcommerce:120,shopify:0`` (unnamed channels: 0, or the bare value)."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in str(value).split(","))):
+        channel, _, number = part.rpartition(":")
+        channel = channel.strip().lower() or "*"
+        if channel not in (*TAPS, "*"):
+            raise SettingsError(f"{name}: unknown channel {channel!r} (known: {', '.join(TAPS)})")
+        try:
+            seconds = float(number)
+        except ValueError:
+            raise SettingsError(f"{name} must be seconds (120) or channel:seconds,... "
+                                f"(bigcommerce:120,shopify:0), got {value!r}") from None
+        if seconds < 0:
+            raise SettingsError(f"{name} must be 0 or more, got {value!r}")
+        out[channel] = seconds
+    return out
 
 
 def _shopify(store, get) -> ShopifyStore | None:

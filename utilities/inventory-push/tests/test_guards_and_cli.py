@@ -140,4 +140,19 @@ def test_unusable_inputs_are_one_line_and_exit_2(stores, tmp_path, monkeypatch, 
     assert code == 2 and "lacks columns: observed_sync_run" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli(monkeypatch, capsys, {**env, "INVENTORY_PUSH_MAX_CHANGES": "many"}, "apply")
     assert code == 2 and err.strip() == "inventory-push: INVENTORY_PUSH_MAX_CHANGES must be a number, got 'many'"
+    code, _, err = cli(monkeypatch, capsys, {**env, "INVENTORY_PUSH_SETTLE_SECONDS": "amazon:30"}, "apply")
+    assert code == 2 and err.strip() == ("inventory-push: INVENTORY_PUSH_SETTLE_SECONDS: unknown channel 'amazon' "
+                                         "(known: shopify, bigcommerce, magento)")
+    code, _, err = cli(monkeypatch, capsys, {**env, "INVENTORY_PUSH_SETTLE_SECONDS": "bigcommerce:soon"}, "apply")
+    assert code == 2 and "INVENTORY_PUSH_SETTLE_SECONDS must be seconds" in err and len(err.strip().splitlines()) == 1
     assert stores.writes() == {"shopify": 0, "bigcommerce": 0, "magento": 0}
+
+
+def test_the_settle_time_is_per_channel() -> None:
+    """By default only BigCommerce, whose Inventory API may show a write late, waits after our write."""
+    default = Settings.from_env({})
+    assert [default.settle_for(c) for c in ("shopify", "bigcommerce", "magento")] == [0, 120, 0]
+    every = Settings.from_env({"INVENTORY_PUSH_SETTLE_SECONDS": "90"})
+    assert [every.settle_for(c) for c in ("shopify", "bigcommerce", "magento")] == [90, 90, 90]
+    mixed = Settings.from_env({"INVENTORY_PUSH_SETTLE_SECONDS": "30, Shopify:5"})
+    assert [mixed.settle_for(c) for c in ("shopify", "bigcommerce", "magento")] == [5, 30, 30]

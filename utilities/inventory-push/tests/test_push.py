@@ -207,6 +207,25 @@ def test_a_level_we_just_wrote_waits_for_a_read_that_has_settled(stores, tmp_pat
     assert stores.shown("bigcommerce", a) == seen - 2
 
 
+def test_a_shopify_read_after_our_write_is_trusted_at_once_one_from_before_it_never(stores, tmp_path):
+    """Shopify's reads show a write once it is answered (settle 0 by default there): a plan observed after our
+    write is pushed at once; one observed before it would undo or repeat the write, and waits."""
+    a, = skus(1, at_least=8)
+    plan = PlanBuilder(stores)
+    seen = stores.shown("shopify", a)
+    before = push.now_utc()
+    plan.add("shopify", a, planned=seen - 2, observed_at=before)
+    path = plan.write(tmp_path / "wh.duckdb")
+    assert results(run(stores, path)) == {("shopify", a): "applied"}
+    early = PlanBuilder(stores, plan_id="plan-2")
+    early.add("shopify", a, planned=seen - 4, observed=seen, observed_at=before)
+    assert results(run(stores, early.write(path))) == {("shopify", a): "settling"}
+    after = PlanBuilder(stores, plan_id="plan-3")
+    after.add("shopify", a, planned=seen - 3, observed=seen - 2, observed_at=push.now_utc())
+    assert results(run(stores, after.write(path))) == {("shopify", a): "applied"}
+    assert stores.shown("shopify", a) == seen - 3
+
+
 def test_pooled_rows_adjust_on_shopify_and_older_versions_compare_quantity(stores, tmp_path):
     a, b = skus(2)
     plan = PlanBuilder(stores, mode="pooled")

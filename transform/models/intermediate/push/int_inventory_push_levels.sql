@@ -2,7 +2,7 @@
 -- with what was observed there (quantity, when, by which sync run) and why a write there would be premature: its
 -- channel store's data is stale (no complete levels sync for push_stale_minutes), the observation came from a sync
 -- run that did not finish, or the quantity is last known to hold (`observed_at`: read, or found unchanged by a later
--- complete sync) before our own last write there plus push_settle_seconds. `plan_id` names the
+-- complete sync) before our own last write there plus the channel's push_settle_seconds. `plan_id` names the
 -- build: a hash of the mode, the push settings and the latest observation of every channel store, so a rebuild on
 -- the same data is the same plan (the push writes a plan row once).
 with
@@ -132,8 +132,7 @@ flagged as (
             false
         ) as is_incomplete,
         coalesce(
-            observed.observed_at
-            < {{ dbt.dateadd('second', mart_number('push_settle_seconds'), 'push_writes.last_write_at') }},
+            observed.observed_at < {{ push_settled_after('observed.channel', 'push_writes.last_write_at') }},
             false
         ) as is_settling,
         {{ push_is_receiving('observed.channel', 'observed.location_id') }} as is_receiving
