@@ -19,10 +19,12 @@ twice writes once. Nothing secret is ever written here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from .plan import PlanRow
+from .transport import Ambiguous, NotSent
 from .warehouse import Warehouse
 
 FINAL = ("applied", "stale", "refused", "unknown")
@@ -35,6 +37,43 @@ class Entry:
     method: str = ""
     api_change_id: str | None = None
     detail: str = ""
+
+
+def resend_stale(entries: list[Entry], read: Callable[[list[PlanRow]], dict[str, int]],
+                 send: Callable[[list[PlanRow]], list[Entry]]) -> list[Entry]:
+    """A batch's ``stale`` rows re-read once (``read``: what each row's level shows now, by plan row id) and sent
+    once more (``send``) as the plan's change on the fresh number (``PlanRow.on_fresh_read``); the others, and rows
+    not resent, keep their first answer, with why in ``detail``. A resent row's entry says what the plan saw, what
+    the channel showed and the first answer; its ``from_quantity`` is the fresh number."""
+    stale = [e for e in entries if e.result == "stale"]
+    if not stale:
+        return entries
+    try:
+        fresh = read([e.row for e in stale])
+    except (Ambiguous, NotSent) as exc:
+        for e in stale:
+            e.detail = f"{e.detail}; re-read failed ({exc})"
+        return entries
+    resend: list[PlanRow] = []
+    for e in stale:
+        now = fresh.get(e.row.plan_row_id)
+        row, why_not = (None, "re-read: no such level") if now is None else e.row.on_fresh_read(now)
+        if row is None:
+            e.detail = f"{e.detail}; {why_not}"
+        else:
+            resend.append(row)
+    if not resend:
+        return entries
+    was = {e.row.plan_row_id: e for e in stale}
+    again = {}
+    for e in send(resend):
+        before = was[e.row.plan_row_id]
+        note = (f"resent after a re-read: the plan saw {before.row.observed_quantity}, the channel showed "
+                f"{e.row.observed_quantity}; the plan's change {before.row.delta:+d} applied to it "
+                f"[first answer: {before.detail}]")
+        e.detail = f"{note}; {e.detail}" if e.detail else note
+        again[e.row.plan_row_id] = e
+    return [again.get(e.row.plan_row_id, e) if e.result == "stale" else e for e in entries]
 
 
 def ensure(wh: Warehouse, schema: str) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import requests
 
-from .audit import Entry
+from .audit import Entry, resend_stale
 from .plan import PlanRow
 from .settings import BigCommerceStore, Settings
 from .transport import Ambiguous, NotSent, header_seconds, send
@@ -77,40 +77,10 @@ class BigCommerceWriter:
         out: list[Entry] = []
         for start in range(0, len(rows), BATCH):
             entries = self._push(rows[start:start + BATCH], mode)
-            out.extend(self._resend_stale(entries) if mode == "relative" else entries)
+            if mode == "relative":  # a relative change that no longer fits: once more on a fresh read
+                entries = resend_stale(entries, self.available, lambda again: self._push(again, "relative"))
+            out.extend(entries)
         return out
-
-    def _resend_stale(self, entries: list[Entry]) -> list[Entry]:
-        """Relative changes that no longer fit, re-read once and sent again on the fresh number (module docstring)."""
-        stale = [e for e in entries if e.result == "stale"]
-        if not stale:
-            return entries
-        try:
-            fresh = self.available([e.row for e in stale])
-        except (Ambiguous, NotSent) as exc:
-            for e in stale:
-                e.detail = f"{e.detail}; re-read failed ({exc})"
-            return entries
-        resend: list[PlanRow] = []
-        for e in stale:
-            now = fresh.get(self._key(e.row))
-            row, why_not = (None, "re-read: no such level") if now is None else e.row.on_fresh_read(now)
-            if row is None:
-                e.detail = f"{e.detail}; {why_not}"
-            else:
-                resend.append(row)
-        if not resend:
-            return entries
-        was = {e.row.plan_row_id: e for e in stale}
-        again = {}
-        for e in self._push(resend, "relative"):
-            before = was[e.row.plan_row_id]
-            note = (f"resent after a re-read: the plan saw {before.row.observed_quantity}, the channel showed "
-                    f"{e.row.observed_quantity}; the plan's change {before.row.delta:+d} applied to it "
-                    f"[first answer: {before.detail}]")
-            e.detail = f"{note}; {e.detail}" if e.detail else note
-            again[e.row.plan_row_id] = e
-        return [again.get(e.row.plan_row_id, e) if e.result == "stale" else e for e in entries]
 
     def _key(self, row: PlanRow) -> tuple[str, str, str]:
         """How a row's level is named: by product for items tracked by product, else by variant (as ``_item``)."""
@@ -118,9 +88,9 @@ class BigCommerceWriter:
             return ("product", str(row.product_id), str(row.location_id))
         return ("variant", str(row.variant_id), str(row.location_id))
 
-    def available(self, rows: list[PlanRow]) -> dict[tuple[str, str, str], int]:
-        """What each row's level has available to sell now, by ``_key`` (a level not found is left out)."""
-        out: dict[tuple[str, str, str], int] = {}
+    def available(self, rows: list[PlanRow]) -> dict[str, int]:
+        """What each row's level has available to sell now, by plan row id (a level not found is left out)."""
+        found: dict[tuple[str, str, str], int] = {}
         for start in range(0, len(rows), REREAD_BATCH):
             chunk = rows[start:start + REREAD_BATCH]
             keys = {self._key(r) for r in chunk}
@@ -141,8 +111,8 @@ class BigCommerceWriter:
                     for loc in item.get("locations") or []:
                         key = (kind, str(identity.get(f"{kind}_id")), str(loc.get("location_id")))
                         if key in keys and loc.get("available_to_sell") is not None:
-                            out[key] = int(loc["available_to_sell"])
-        return out
+                            found[key] = int(loc["available_to_sell"])
+        return {r.plan_row_id: found[self._key(r)] for r in rows if self._key(r) in found}
 
     def _quantity(self, row: PlanRow, mode: str) -> int:
         return row.planned_quantity + (row.safety_stock or 0) if mode == "absolute" else row.delta

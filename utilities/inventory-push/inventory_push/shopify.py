@@ -25,9 +25,10 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+
 import requests
 
-from .audit import Entry
+from .audit import Entry, resend_stale
 from .plan import PlanRow
 from .settings import Settings, ShopifyStore
 from .transport import Ambiguous, NotSent, header_seconds, send
@@ -110,43 +111,9 @@ class ShopifyWriter:
             mine = [r for r in rows if self.method(r) == method]
             for start in range(0, len(mine), BATCH):
                 entries = self._push(mine[start:start + BATCH], method, plan_id)
-                out.extend(self._resend_stale(entries, method, plan_id))
+                out.extend(resend_stale(entries, self.available,
+                                        lambda rows, m=method: self._push(rows, m, plan_id, resend=True)))
         return out
-
-    def _resend_stale(self, entries: list[Entry], method: str, plan_id: str) -> list[Entry]:
-        """Stale rows re-read once and sent again as their delta on the fresh number (module docstring)."""
-        stale = [e for e in entries if e.result == "stale"]
-        if not stale:
-            return entries
-        try:
-            fresh = self.available([e.row for e in stale])
-        except (Ambiguous, NotSent) as exc:
-            for e in stale:
-                e.detail = f"{e.detail}; re-read failed ({exc})"
-            return entries
-        resend: list[PlanRow] = []
-        for e in stale:
-            now = fresh.get(e.row.plan_row_id)
-            if now is None:
-                e.detail = f"{e.detail}; re-read: no such level"
-                continue
-            row, why_not = e.row.on_fresh_read(now)
-            if row is None:
-                e.detail = f"{e.detail}; {why_not}"
-                continue
-            resend.append(row)
-        if not resend:
-            return entries
-        was = {e.row.plan_row_id: e for e in stale}
-        again = {}
-        for e in self._push(resend, method, plan_id, resend=True):
-            before = was[e.row.plan_row_id]
-            note = (f"resent after a re-read: the plan saw {before.row.observed_quantity}, the channel showed "
-                    f"{e.row.observed_quantity}; the plan's change {before.row.delta:+d} applied to it "
-                    f"[first answer: {before.detail}]")
-            e.detail = f"{note}; {e.detail}" if e.detail else note
-            again[e.row.plan_row_id] = e
-        return [again.get(e.row.plan_row_id, e) if e.result == "stale" else e for e in entries]
 
     def available(self, rows: list[PlanRow]) -> dict[str, int]:
         """The ``available`` quantity each row's level shows now, by plan row id (a level not found is left out)."""
