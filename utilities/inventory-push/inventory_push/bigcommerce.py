@@ -65,12 +65,8 @@ class BigCommerceWriter:
         return False, f"unexpected HTTP {resp.status_code} from the adjustments endpoint"
 
     def _item(self, row: PlanRow, quantity: int) -> dict:
-        item = {"location_id": int(row.location_id), "quantity": quantity}
-        if row.inventory_tracking == "product" or row.variant_id is None:
-            item["product_id"] = int(row.product_id)
-        else:
-            item["variant_id"] = int(row.variant_id)
-        return item
+        kind, item_id, location_id = self._key(row)
+        return {"location_id": int(location_id), "quantity": quantity, f"{kind}_id": int(item_id)}
 
     def write(self, rows: list[PlanRow], plan_id: str) -> list[Entry]:
         mode = "absolute" if self.store.sole_writer else "relative"
@@ -83,7 +79,7 @@ class BigCommerceWriter:
         return out
 
     def _key(self, row: PlanRow) -> tuple[str, str, str]:
-        """How a row's level is named: by product for items tracked by product, else by variant (as ``_item``)."""
+        """How a row's level is named: by product for items tracked by product, else by variant."""
         if row.inventory_tracking == "product" or row.variant_id is None:
             return ("product", str(row.product_id), str(row.location_id))
         return ("variant", str(row.variant_id), str(row.location_id))

@@ -16,6 +16,9 @@ WAREHOUSES = ("duckdb", "postgres", "snowflake")
 TAPS = {"shopify": "TAP_SHOPIFY_INVENTORY_", "bigcommerce": "TAP_BIGCOMMERCE_INVENTORY_",
         "magento": "TAP_MAGENTO_INVENTORY_"}
 DEFAULT_SHOPIFY_VERSION = "2026-10"  # the taps' default
+# seconds after our own write before a read is trusted, per channel: BigCommerce's Inventory API is asynchronous,
+# Shopify's and Magento's reads show a write once it is answered
+DEFAULT_SETTLE = "bigcommerce:120"
 
 
 class SettingsError(ValueError):
@@ -93,9 +96,8 @@ class Settings:
     max_change_percent_min_units: int = 10
     max_zero_out_percent: float = 30.0
     max_record_age_minutes: float = 60.0
-    # per channel ("*": every other one): BigCommerce's Inventory API is asynchronous, Shopify's and Magento's reads
-    # show a write once it is answered
-    settle_seconds: Mapping[str, float] = field(default_factory=lambda: {"bigcommerce": 120.0})
+    settle_seconds: Mapping[str, float] = field(  # per channel ("*": every other one)
+        default_factory=lambda: _per_channel(DEFAULT_SETTLE, PREFIX + "SETTLE_SECONDS"))
     timeout_seconds: float = 30.0
     max_retries: int = 4
     reference_uri: str = "gid://inventory-push/PushPlan/{plan_id}"
@@ -146,7 +148,7 @@ class Settings:
             max_change_percent_min_units=int(number("max_change_percent_min_units", int)),
             max_zero_out_percent=float(number("max_zero_out_percent", float)),
             max_record_age_minutes=float(number("max_record_age_minutes", float)),
-            settle_seconds=_per_channel(get("settle_seconds", "bigcommerce:120"), PREFIX + "SETTLE_SECONDS"),
+            settle_seconds=_per_channel(get("settle_seconds", DEFAULT_SETTLE), PREFIX + "SETTLE_SECONDS"),
             timeout_seconds=float(number("timeout_seconds", float)),
             max_retries=int(number("max_retries", int)),
             reference_uri=get("reference_uri", default.reference_uri),
