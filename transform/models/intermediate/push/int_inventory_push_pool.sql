@@ -10,12 +10,16 @@
 -- (push_receiving_location). A level's baseline is what it should show if nothing was sold: the quantity our push
 -- set there (push_log: applied for the previous build's plan) plus what sold between the previous build's
 -- observation and that write (a write resent on a fresh read compares against a number below the observation:
--- the difference is a sale), else the quantity the previous build trusted. A
--- level showing less than its baseline sold the difference; more, at the receiving location, received it. An
--- observation that predates our own write there (settling) is not trusted: nothing is counted and the baseline
--- carries over. A SKU the ledger has not seen starts at the least any channel store shows (never more than any
--- channel could sell). The pool may go below zero (units sold that no stock covers): restocks fill that first.
--- In system_of_record mode the ledger is empty, so switching to pooled starts from that safe start again.
+-- the difference is a sale), else the quantity the previous build trusted. A level showing less than its baseline
+-- sold the difference; more, at the receiving location, received it.
+-- An observation within the channel's settle time after our own write there (settling) may not show that write
+-- yet. It counts the sale both readings allow (what it shows below the previous observation and below the
+-- baseline alike), receives nothing, and carries the baseline less that sale; the rest of a sale is counted once
+-- the level has settled. Counting nothing kept a BigCommerce level's sales out of the pool for the pass after each
+-- write, while the other channels offered those units again.
+-- A SKU the ledger has not seen starts at the least any channel store shows (never more than any channel could
+-- sell). The pool may go below zero (units sold that no stock covers): restocks fill that first. In
+-- system_of_record mode the ledger is empty, so switching to pooled starts from that safe start again.
 {%- set pooled = push_mode() == 'pooled' %}
 
 with
@@ -101,6 +105,7 @@ compared as (
         levels.observed_quantity,
         levels.is_settling,
         levels.is_receiving,
+        previous.observed_quantity as previous_observed_quantity,
         coalesce(
             pushed.to_quantity + coalesce(previous.observed_quantity - pushed.from_quantity, 0),
             previous.trusted_quantity
@@ -123,24 +128,39 @@ compared as (
 
 ),
 
+sold as (
+
+    -- while settling, the read may show the level before our write (the previous observation less what sold) or
+    -- after it (the baseline less what sold): the sale counted is the smaller of the two
+    select
+        *,
+        case
+            when baseline_quantity is null then 0
+            when is_settling then greatest(
+                least(coalesce(previous_observed_quantity, baseline_quantity), baseline_quantity) - observed_quantity,
+                0
+            )
+            else greatest(baseline_quantity - observed_quantity, 0)
+        end as sold_units
+
+    from compared
+
+),
+
 counted as (
 
     select
         *,
         case
-            when baseline_quantity is null or is_settling then 0
-            else greatest(baseline_quantity - observed_quantity, 0)
-        end as sold_units,
-        case
             when baseline_quantity is null or is_settling or not is_receiving then 0
             else greatest(observed_quantity - baseline_quantity, 0)
         end as received_units,
         case
-            when is_settling and baseline_quantity is not null then baseline_quantity
+            when is_settling and baseline_quantity is not null then baseline_quantity - sold_units
             else observed_quantity
         end as trusted_quantity
 
-    from compared
+    from sold
 
 ),
 
