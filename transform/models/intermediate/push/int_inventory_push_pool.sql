@@ -136,10 +136,13 @@ sold as (
         *,
         case
             when baseline_quantity is null then 0
-            when is_settling then greatest(
-                least(coalesce(previous_observed_quantity, baseline_quantity), baseline_quantity) - observed_quantity,
-                0
-            )
+            when is_settling
+                then
+                    greatest(
+                        least(coalesce(previous_observed_quantity, baseline_quantity), baseline_quantity)
+                        - observed_quantity,
+                        0
+                    )
             else greatest(baseline_quantity - observed_quantity, 0)
         end as sold_units
 
